@@ -1,0 +1,20 @@
+//! One file per command, like xsv: each parses nothing itself and returns an exit code.
+
+pub mod extract;
+pub mod run;
+pub mod validate;
+
+use anyhow::Result;
+
+/// Sets the size of the worker pool used by ingest and publish.
+pub fn set_jobs(jobs: Option<usize>) -> Result<()> {
+    if let Some(n) = jobs {
+        if n == 0 {
+            return Err(crate::error::UsageError("--jobs must be at least 1".into()).into());
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! `parkstat run [PIPELINE]`: run, publish, print a one-screen summary.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::config::pipeline::Pipeline;
+use crate::model::TABLE_NAMES;
+use crate::run::{run, RunSummary};
+
+pub fn execute(pipeline: &Path, jobs: Option<usize>, quiet: bool) -> Result<i32> {
+    super::set_jobs(jobs)?;
+    let p = Pipeline::load(pipeline)?;
+    let summary = run(&p).with_context(|| format!("pipeline {}", pipeline.display()))?;
+    if !quiet {
+        print_summary(&p, &summary);
+    } else {
+        for i in summary
+            .manifest
+            .inputs
+            .iter()
+            .filter(|i| i.status == "failed")
+        {
+            eprintln!("failed: {}: {}", i.path, i.error.as_deref().unwrap_or(""));
+        }
+    }
+    Ok(summary.exit_code)
+}
+
+fn print_summary(p: &Pipeline, s: &RunSummary) {
+    let m = &s.manifest;
+    let mut by_kind: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for i in &m.inputs {
+        let e = by_kind.entry(i.kind.as_str()).or_default();
+        e.0 += 1;
+        if i.status == "failed" {
+            e.1 += 1;
+        }
+    }
+    eprintln!(
+        "parkstat {} — pipeline `{}`, run {}",
+        m.version, m.pipeline, m.run_id
+    );
+    let kinds: Vec<String> = by_kind
+        .iter()
+        .map(|(k, (n, f))| {
+            if *f > 0 {
+                format!("{n} {k} ({f} failed)")
+            } else {
+                format!("{n} {k}")
+            }
+        })
+        .collect();
+    eprintln!(
+        "inputs:  {}",
+        if kinds.is_empty() {
+            "none".to_string()
+        } else {
+            kinds.join(", ")
+        }
+    );
+    for i in m.inputs.iter().filter(|i| i.status == "failed") {
+        eprintln!("  failed: {}: {}", i.path, i.error.as_deref().unwrap_or(""));
+    }
+    for w in &m.warnings {
+        eprintln!("  warning: {w}");
+    }
+    let rows: Vec<String> = TABLE_NAMES
+        .iter()
+        .map(|t| format!("{t} {}", m.outputs.get(*t).map(|o| o.rows).unwrap_or(0)))
+        .collect();
+    eprintln!("rows:    {}", rows.join(", "));
+    eprintln!(
+        "checks:  {} error, {} warn, {} info",
+        m.checks["error"], m.checks["warn"], m.checks["info"]
+    );
+    if let Some(dir) = &s.run_dir {
+        eprintln!(
+            "output:  {} (current → runs/{})",
+            p.out_dir.join("current").display(),
+            dir.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+    }
+    eprintln!(
+        "time:    {:.2} s",
+        m.timings_ms.get("total").copied().unwrap_or(0) as f64 / 1000.0
+    );
+    eprintln!("exit:    {}", s.exit_code);
+}

@@ -1,0 +1,122 @@
+//! Ingest: find the inputs, read each file once, in parallel, into observations and rejects.
+
+pub mod csv_table;
+pub mod decode;
+pub mod discover;
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::config::dictionary::Dictionaries;
+use crate::config::pipeline::{hex, Entities, EntityDef, Pipeline};
+use crate::model::{Observation, Reject, SourceKind};
+use crate::normalize::figure::SourceRef;
+
+/// One input file found by discovery.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub path: PathBuf,
+    /// Relative to the pipeline root, `/`-separated: the `source_path` of its rows.
+    pub rel: String,
+    pub kind: SourceKind,
+    /// Index of the `[[sources]]` entry that matched it.
+    pub source: usize,
+}
+
+/// What one file yields.
+#[derive(Debug, Default)]
+pub struct FileOutput {
+    pub observations: Vec<Observation>,
+    pub rejects: Vec<Reject>,
+}
+
+/// Everything a reader needs to know about the file it reads.
+pub struct SourceContext<'a> {
+    pub src: SourceRef,
+    pub dicts: &'a Dictionaries,
+    pub entities: &'a Entities,
+    /// The entity the source entry assigns, when rows do not name one.
+    pub entity: Option<EntityDef>,
+    pub year: Option<i32>,
+}
+
+/// The result of reading one input.
+#[derive(Debug)]
+pub struct FileResult {
+    pub input: InputFile,
+    pub sha256: String,
+    pub bytes: u64,
+    pub encoding: Option<&'static str>,
+    pub output: FileOutput,
+    /// Why the file as a whole could not be read; its rows are then absent.
+    pub error: Option<String>,
+}
+
+/// Reads every input in parallel; one file's failure never stops the others.
+pub fn ingest_all(p: &Pipeline, inputs: &[InputFile]) -> Vec<FileResult> {
+    inputs.par_iter().map(|i| ingest_one(p, i)).collect()
+}
+
+/// Reads one input.
+pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
+    let mut res = FileResult {
+        input: input.clone(),
+        sha256: String::new(),
+        bytes: 0,
+        encoding: None,
+        output: FileOutput::default(),
+        error: None,
+    };
+    let bytes = match std::fs::read(&input.path) {
+        Ok(b) => b,
+        Err(e) => {
+            res.error = Some(format!("cannot read: {e}"));
+            return res;
+        }
+    };
+    res.bytes = bytes.len() as u64;
+    res.sha256 = hex(&Sha256::digest(&bytes));
+    let def = p.sources.get(input.source);
+    let ctx = SourceContext {
+        src: SourceRef {
+            kind: input.kind,
+            path: input.rel.clone(),
+            sha256: res.sha256.clone(),
+        },
+        dicts: &p.dictionaries,
+        entities: &p.entities,
+        entity: def
+            .and_then(|d| d.entity.as_deref())
+            .and_then(|id| p.entities.get(id))
+            .cloned(),
+        year: def.and_then(|d| d.year).or(p.year),
+    };
+    let forced = def.and_then(|d| d.encoding.as_deref());
+    let parsed = match input.kind {
+        SourceKind::Csv => decode::decode(&bytes, forced).and_then(|d| {
+            res.encoding = Some(d.encoding);
+            csv_table::read(&d.text, &ctx)
+        }),
+        SourceKind::Sheet => Err("spreadsheet inputs are not read by this version yet".to_string()),
+        SourceKind::Text => Err("report text inputs are not read by this version yet".to_string()),
+        SourceKind::Correction => Err("corrections are not read by this version yet".to_string()),
+    };
+    match parsed {
+        Ok(out) => res.output = out,
+        Err(e) => res.error = Some(e),
+    }
+    res
+}
+
+/// The kind an input is read as, from its extension (for `extract`).
+pub fn kind_of_path(path: &std::path::Path) -> Option<SourceKind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "csv" => SourceKind::Csv,
+        "txt" | "text" => SourceKind::Text,
+        "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => SourceKind::Sheet,
+        _ => return None,
+    })
+}

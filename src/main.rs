@@ -1,0 +1,89 @@
+//! The `parkstat` command line. Exit codes: 0 clean; 2 bad usage or config
+//! (or another run holds the lock), nothing written; 3 published, but some
+//! inputs failed or error-level checks fired; 1 crash, nothing published.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use parkstat::cli;
+use parkstat::error::{exit, exit_code_of};
+
+#[derive(Parser)]
+#[command(
+    name = "parkstat",
+    version,
+    about = "Industrial-park statistics: spreadsheets, CSV and report text → reconciled Parquet tables"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a pipeline and publish its tables under out/<pipeline>/current/.
+    Run {
+        /// Pipeline file.
+        #[arg(default_value = "pipelines/default.toml")]
+        pipeline: PathBuf,
+        /// Worker threads for ingest (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Show what input files yield, without a pipeline run.
+    Extract {
+        /// Input files (.csv now; .txt and spreadsheets as their readers land).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = cli::extract::Format::Table)]
+        format: cli::extract::Format,
+        /// Use this pipeline's entities and dictionaries instead of the built-in ones.
+        #[arg(long)]
+        pipeline: Option<PathBuf>,
+    },
+    /// Check a pipeline and its inputs; write nothing.
+    Validate {
+        #[arg(default_value = "pipelines/default.toml")]
+        pipeline: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    let result = match cli.command {
+        Command::Run {
+            pipeline,
+            jobs,
+            quiet,
+        } => cli::run::execute(&pipeline, jobs, quiet),
+        Command::Extract {
+            files,
+            format,
+            pipeline,
+        } => cli::extract::execute(&files, format, pipeline.as_deref()),
+        Command::Validate { pipeline } => cli::validate::execute(&pipeline),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("parkstat: error: {e:#}");
+            ExitCode::from(exit_code_of(&e) as u8)
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! The rows of every published table, as Rust types.
+//!
+//! Column names and order here are the contract of DESIGN.md: BI users and
+//! the tests read them. Extend a table by adding a field at its end; never
+//! rename one.
+
+use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series};
+use serde::{Deserialize, Serialize};
+
+/// Geographic scope of a figure: the park itself or an area around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Park,
+    City,
+    County,
+    Province,
+    Other,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Park => "park",
+            Scope::City => "city",
+            Scope::County => "county",
+            Scope::Province => "province",
+            Scope::Other => "other",
+        }
+    }
+}
+
+/// What span of time a figure covers (DESIGN.md, `period_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodKind {
+    /// One calendar month (`8月当月`).
+    Month,
+    /// Cumulative from January (`1至8月`, `上半年`, `前三季度`).
+    Ytd,
+    /// One quarter not starting in January (`三季度`).
+    Quarter,
+    /// The second half year (`下半年`).
+    HalfYear,
+    /// A whole year (`2023年`, `全年`, `1-12月`).
+    Year,
+    /// A stock at a point in time (`截至目前`, `8月末`).
+    AsOf,
+}
+
+impl PeriodKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodKind::Month => "month",
+            PeriodKind::Ytd => "ytd",
+            PeriodKind::Quarter => "quarter",
+            PeriodKind::HalfYear => "half_year",
+            PeriodKind::Year => "year",
+            PeriodKind::AsOf => "as_of",
+        }
+    }
+}
+
+/// Which kind of input a row came from; also the unit of source precedence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Sheet,
+    Csv,
+    Text,
+    Correction,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Sheet => "sheet",
+            SourceKind::Csv => "csv",
+            SourceKind::Text => "text",
+            SourceKind::Correction => "correction",
+        }
+    }
+}
+
+/// Severity of a check row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warn,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warn => "warn",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// A Rust value type that becomes one Parquet column.
+pub trait ColumnType: Sized {
+    fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column
+    where
+        Self: 'a;
+}
+
+macro_rules! column_via {
+    ($t:ty, $store:ty, |$v:ident| $conv:expr) => {
+        impl ColumnType for $t {
+            fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column {
+                let data: Vec<$store> = values.map(|$v| $conv).collect();
+                Series::new(name.into(), data).into()
+            }
+        }
+    };
+}
+
+column_via!(String, &str, |v| v.as_str());
+column_via!(Option<String>, Option<&str>, |v| v.as_deref());
+column_via!(i32, i32, |v| *v);
+column_via!(u32, u32, |v| *v);
+column_via!(Option<u32>, Option<u32>, |v| *v);
+column_via!(u8, u8, |v| *v);
+column_via!(Option<u8>, Option<u8>, |v| *v);
+column_via!(Option<i32>, Option<i32>, |v| *v);
+column_via!(f64, f64, |v| *v);
+column_via!(Option<f64>, Option<f64>, |v| *v);
+column_via!(bool, bool, |v| *v);
+column_via!(Scope, &str, |v| v.as_str());
+column_via!(PeriodKind, &str, |v| v.as_str());
+column_via!(SourceKind, &str, |v| v.as_str());
+column_via!(Severity, &str, |v| v.as_str());
+
+/// A published table: a name, its columns, and how rows become a frame.
+pub trait Table: Sized + Serialize {
+    /// File stem under the run directory (`observations` → `observations.parquet`).
+    const NAME: &'static str;
+    fn column_names() -> &'static [&'static str];
+    fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame>;
+}
+
+macro_rules! table {
+    ($(#[$m:meta])* $name:ident = $file:literal { $( $(#[$fm:meta])* $f:ident : $t:ty ),* $(,)? }
+     $( internal { $( $(#[$im:meta])* $i:ident : $it:ty ),* $(,)? } )?) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        pub struct $name {
+            $( $(#[$fm])* pub $f: $t, )*
+            $( $( $(#[$im])* #[serde(skip)] pub $i: $it, )* )?
+        }
+
+        impl Table for $name {
+            const NAME: &'static str = $file;
+            fn column_names() -> &'static [&'static str] { &[$(stringify!($f)),*] }
+            fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame> {
+                let cols = vec![ $( <$t as ColumnType>::column(stringify!($f), rows.iter().map(|r| &r.$f)) ),* ];
+                DataFrame::new(rows.len(), cols)
+            }
+        }
+    };
+}
+
+table! {
+    /// One statistical statement found in one input (DESIGN.md "observation").
+    Observation = "observations" {
+        obs_id: String,
+        entity_id: String,
+        entity_name: String,
+        scope: Scope,
+        indicator: String,
+        indicator_name: String,
+        indicator_raw: String,
+        year: i32,
+        period_kind: PeriodKind,
+        month_from: Option<u8>,
+        month_to: Option<u8>,
+        value: Option<f64>,
+        unit: String,
+        value_raw: String,
+        unit_raw: String,
+        approx: bool,
+        yoy_pct: Option<f64>,
+        yoy_pp: Option<f64>,
+        share_pct: Option<f64>,
+        share_of: Option<String>,
+        source_kind: SourceKind,
+        source_path: String,
+        source_sha256: String,
+        locator: String,
+        excerpt: String,
+    }
+    internal {
+        /// Half a unit of the last stated digit, in the canonical unit: how
+        /// far another source may differ and still agree.
+        tolerance: f64,
+    }
+}
+
+table! {
+    /// Something that looked like a figure but could not become an observation.
+    Reject = "rejects" {
+        source_path: String,
+        locator: String,
+        raw: String,
+        reason: String,
+        source_kind: SourceKind,
+        source_sha256: String,
+        /// The parsed value where there was one (e.g. `unmapped indicator`), so
+        /// an analyst can add a synonym and rerun.
+        value: Option<f64>,
+        unit: Option<String>,
+    }
+}
+
+table! {
+    /// One reconciled figure per key.
+    Fact = "facts" {
+        entity_id: String,
+        entity_name: String,
+        scope: Scope,
+        indicator: String,
+        indicator_name: String,
+        year: i32,
+        period_kind: PeriodKind,
+        month_from: Option<u8>,
+        month_to: Option<u8>,
+        value: Option<f64>,
+        unit: String,
+        approx: bool,
+        yoy_pct: Option<f64>,
+        yoy_pp: Option<f64>,
+        share_pct: Option<f64>,
+        share_of: Option<String>,
+        n_sources: u32,
+        /// obs_ids of every observation of this key, winner first, `;`-separated.
+        sources: String,
+        conflict: bool,
+        corrected: bool,
+        winner_obs_id: String,
+        winner_source_kind: SourceKind,
+    }
+}
+
+table! {
+    /// Year-to-date and single-month values of a flow indicator.
+    Monthly = "monthly" {
+        entity_id: String,
+        entity_name: String,
+        scope: Scope,
+        indicator: String,
+        indicator_name: String,
+        year: i32,
+        month: u8,
+        unit: String,
+        ytd_value: Option<f64>,
+        month_value: Option<f64>,
+        ytd_yoy_pct: Option<f64>,
+        prior_ytd_implied: Option<f64>,
+        prior_ytd_reported: Option<f64>,
+        /// How `month_value` was got: `reported`, `ytd_first` (January's ytd),
+        /// `ytd_diff` (ytd(m) − ytd(m−1)), `ytd_diff_span` (covers several
+        /// months, e.g. the combined `1-2月`), or empty when unknown.
+        derivation: String,
+        /// First month that `month_value` covers (1 for a combined `1-2月`).
+        month_value_from: Option<u8>,
+    }
+}
+
+table! {
+    /// One quarter's value of a flow indicator, from year-to-date values at quarter ends.
+    Quarterly = "quarterly" {
+        entity_id: String,
+        entity_name: String,
+        scope: Scope,
+        indicator: String,
+        indicator_name: String,
+        year: i32,
+        quarter: u8,
+        unit: String,
+        value: Option<f64>,
+        ytd_value: Option<f64>,
+        derivation: String,
+    }
+}
+
+table! {
+    /// A whole year's value of a flow indicator.
+    Annual = "annual" {
+        entity_id: String,
+        entity_name: String,
+        scope: Scope,
+        indicator: String,
+        indicator_name: String,
+        year: i32,
+        unit: String,
+        value: Option<f64>,
+        yoy_pct: Option<f64>,
+        derivation: String,
+    }
+}
+
+table! {
+    /// A park's value as a share of its area's value, computed next to any stated share.
+    Share = "shares" {
+        entity_id: String,
+        entity_name: String,
+        indicator: String,
+        indicator_name: String,
+        year: i32,
+        period_kind: PeriodKind,
+        month_from: Option<u8>,
+        month_to: Option<u8>,
+        share_of: String,
+        part_value: Option<f64>,
+        whole_value: Option<f64>,
+        computed_share_pct: Option<f64>,
+        stated_share_pct: Option<f64>,
+    }
+}
+
+table! {
+    /// Rank of a park among the pipeline's parks, by value and by growth.
+    Ranking = "rankings" {
+        entity_id: String,
+        entity_name: String,
+        indicator: String,
+        indicator_name: String,
+        year: i32,
+        period_kind: PeriodKind,
+        month_from: Option<u8>,
+        month_to: Option<u8>,
+        value: Option<f64>,
+        rank_by_value: Option<u32>,
+        yoy_pct: Option<f64>,
+        rank_by_growth: Option<u32>,
+        n_ranked: u32,
+    }
+}
+
+table! {
+    /// A rule that fired: what is wrong with which series, in plain words.
+    Check = "checks" {
+        rule: String,
+        severity: Severity,
+        entity_id: String,
+        scope: Scope,
+        indicator: String,
+        year: i32,
+        period_kind: Option<String>,
+        month_from: Option<u8>,
+        month_to: Option<u8>,
+        message: String,
+        observed: Option<f64>,
+        expected: Option<f64>,
+        obs_ids: String,
+    }
+}
+
+/// Names of every table, in the order they are published and reported.
+pub const TABLE_NAMES: [&str; 9] = [
+    Observation::NAME,
+    Fact::NAME,
+    Monthly::NAME,
+    Quarterly::NAME,
+    Annual::NAME,
+    Share::NAME,
+    Ranking::NAME,
+    Check::NAME,
+    Reject::NAME,
+];

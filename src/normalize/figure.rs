@@ -1,0 +1,159 @@
+//! A figure as a reader found it → an observation in canonical units, or the reason it is rejected.
+//!
+//! Every reader (CSV, sheet, text) builds a [`Figure`] and calls
+//! [`Figure::into_observation`], so unit conversion and unit checks happen
+//! in one place.
+
+use sha2::{Digest, Sha256};
+
+use super::indicator::IndicatorDef;
+use super::number::Decimal;
+use super::period::Period;
+use super::unit::UnitTable;
+use crate::config::pipeline::{hex, EntityDef};
+use crate::model::{Observation, Reject, Scope, SourceKind};
+
+/// Which input a row comes from.
+#[derive(Debug, Clone)]
+pub struct SourceRef {
+    pub kind: SourceKind,
+    /// Relative to the pipeline root.
+    pub path: String,
+    pub sha256: String,
+}
+
+impl SourceRef {
+    /// A reject row for this input.
+    pub fn reject(
+        &self,
+        locator: impl Into<String>,
+        raw: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Reject {
+        Reject {
+            source_path: self.path.clone(),
+            locator: locator.into(),
+            raw: raw.into(),
+            reason: reason.into(),
+            source_kind: self.kind,
+            source_sha256: self.sha256.clone(),
+            value: None,
+            unit: None,
+        }
+    }
+}
+
+/// A statement found in an input, before unit conversion.
+#[derive(Debug, Clone)]
+pub struct Figure<'a> {
+    pub entity: &'a EntityDef,
+    pub scope: Scope,
+    pub indicator: &'a IndicatorDef,
+    pub indicator_raw: String,
+    pub year: i32,
+    pub period: Period,
+    pub value: Option<Decimal>,
+    pub value_raw: String,
+    pub unit_raw: String,
+    pub approx: bool,
+    pub yoy_pct: Option<f64>,
+    pub yoy_pp: Option<f64>,
+    pub share_pct: Option<f64>,
+    pub share_of: Option<String>,
+    pub locator: String,
+    pub excerpt: String,
+}
+
+/// Stable id of an observation: hash of its input, place and indicator.
+pub fn obs_id(source_sha256: &str, locator: &str, indicator: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(source_sha256.as_bytes());
+    h.update([0]);
+    h.update(locator.as_bytes());
+    h.update([0]);
+    h.update(indicator.as_bytes());
+    hex(&h.finalize()[..10])
+}
+
+impl Figure<'_> {
+    /// Converts to the canonical unit, checking the unit fits the indicator.
+    pub fn into_observation(
+        self,
+        src: &SourceRef,
+        units: &UnitTable,
+    ) -> Result<Observation, Reject> {
+        let mut value = None;
+        let mut tolerance = 0.0;
+        let mut unit = self.indicator.unit.clone();
+        if let Some(d) = self.value {
+            let conv = match units.resolve(&self.unit_raw) {
+                Some(c) => c,
+                None => {
+                    let reason = if self.unit_raw.trim().is_empty() {
+                        format!(
+                            "missing unit for {} (expected a unit such as {})",
+                            self.indicator.name, self.indicator.unit
+                        )
+                    } else {
+                        format!(
+                            "unknown unit `{}`: add it to pipelines/units.toml",
+                            self.unit_raw
+                        )
+                    };
+                    let mut r = src.reject(
+                        self.locator,
+                        format!("{}{}", self.value_raw, self.unit_raw),
+                        reason,
+                    );
+                    r.value = Some(d.to_f64());
+                    return Err(r);
+                }
+            };
+            if !self.indicator.accepts_unit(&conv.canonical) {
+                let mut r = src.reject(
+                    self.locator,
+                    format!("{}{}", self.value_raw, self.unit_raw),
+                    format!(
+                        "unit `{}` ({}) does not fit indicator {} ({}): fix the unit, or add `{}` to its alt_units in indicators.toml",
+                        self.unit_raw, conv.canonical, self.indicator.name, self.indicator.unit, conv.canonical
+                    ),
+                );
+                r.value = Some(d.to_f64());
+                r.unit = Some(conv.canonical);
+                return Err(r);
+            }
+            let (v, tol) = conv.factor.apply(d);
+            value = Some(v);
+            tolerance = tol;
+            unit = conv.canonical;
+        }
+        Ok(Observation {
+            obs_id: obs_id(&src.sha256, &self.locator, &self.indicator.code),
+            entity_id: self.entity.id.clone(),
+            entity_name: self.entity.name.clone(),
+            scope: self.scope,
+            indicator: self.indicator.code.clone(),
+            indicator_name: self.indicator.name.clone(),
+            indicator_raw: self.indicator_raw,
+            year: self.year,
+            period_kind: self.period.kind,
+            month_from: self.period.month_from,
+            month_to: self.period.month_to,
+            value,
+            unit,
+            value_raw: self.value_raw,
+            unit_raw: self.unit_raw,
+            approx: self.approx,
+            yoy_pct: self.yoy_pct,
+            yoy_pp: self.yoy_pp,
+            share_pct: self.share_pct,
+            share_of: self.share_of,
+            source_kind: src.kind,
+            source_path: src.path.clone(),
+            source_sha256: src.sha256.clone(),
+            locator: self.locator,
+            excerpt: self.excerpt,
+            tolerance,
+        })
+    }
+}

@@ -1,0 +1,8 @@
+//! Normalize: where numbers are parsed, units converted, periods read and labels matched.
+
+pub mod figure;
+pub mod indicator;
+pub mod label;
+pub mod number;
+pub mod period;
+pub mod unit;

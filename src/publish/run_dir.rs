@@ -1,0 +1,181 @@
+//! The output directory: the lock, a run written whole, the atomic swap of `current`, retention.
+//!
+//! ```text
+//! out/<pipeline>/.lock
+//! out/<pipeline>/runs/<run_id>/      a complete run (tables, run.json)
+//! out/<pipeline>/runs/.tmp-<run_id>/ a run being written; never read
+//! out/<pipeline>/current -> runs/<run_id>
+//! ```
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::error::LockHeld;
+
+/// Holds the pipeline's lock for as long as it lives; the OS releases it when the process ends.
+pub struct RunLock {
+    _file: File,
+}
+
+impl RunLock {
+    /// Takes the lock at `<out_dir>/.lock`, or says who holds it.
+    pub fn acquire(out_dir: &Path) -> Result<RunLock> {
+        std::fs::create_dir_all(out_dir)
+            .with_context(|| format!("creating output directory {}", out_dir.display()))?;
+        let path = out_dir.join(".lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("opening lock file {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = if holder.trim().is_empty() {
+                    "a process that has not written its pid yet".to_string()
+                } else {
+                    holder.trim().to_string()
+                };
+                return Err(LockHeld { lock: path, holder }.into());
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("locking {}", path.display()))
+            }
+        }
+        file.set_len(0)?;
+        file.rewind()?;
+        write!(
+            file,
+            "pid {} since {}",
+            std::process::id(),
+            crate::publish::now_utc()
+        )?;
+        file.flush()?;
+        Ok(RunLock { _file: file })
+    }
+}
+
+/// A run directory being written; published with [`PendingRun::publish`].
+pub struct PendingRun {
+    pub out_dir: PathBuf,
+    pub run_id: String,
+    /// Where tables are written now.
+    pub tmp: PathBuf,
+}
+
+impl PendingRun {
+    /// Creates `runs/.tmp-<run_id>/` with a run id unique in `runs/`.
+    pub fn create(out_dir: &Path, stamp: &str) -> Result<PendingRun> {
+        let runs = out_dir.join("runs");
+        std::fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
+        let mut run_id = stamp.to_string();
+        let mut n = 1;
+        while runs.join(&run_id).exists() || runs.join(format!(".tmp-{run_id}")).exists() {
+            n += 1;
+            run_id = format!("{stamp}-{n}");
+        }
+        let tmp = runs.join(format!(".tmp-{run_id}"));
+        std::fs::create_dir(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        Ok(PendingRun {
+            out_dir: out_dir.to_path_buf(),
+            run_id,
+            tmp,
+        })
+    }
+
+    /// Makes the run visible: fsync, rename into `runs/<run_id>`, then swap `current` with one rename.
+    pub fn publish(self) -> Result<PathBuf> {
+        sync_dir_files(&self.tmp)?;
+        let runs = self.out_dir.join("runs");
+        let final_dir = runs.join(&self.run_id);
+        std::fs::rename(&self.tmp, &final_dir).with_context(|| {
+            format!("renaming {} to {}", self.tmp.display(), final_dir.display())
+        })?;
+        sync_dir(&runs);
+        crate::publish::failpoint("before_swap")?;
+        let link_tmp = self.out_dir.join(format!(".current-{}", self.run_id));
+        let _ = std::fs::remove_file(&link_tmp);
+        std::os::unix::fs::symlink(Path::new("runs").join(&self.run_id), &link_tmp)
+            .with_context(|| format!("creating link {}", link_tmp.display()))?;
+        std::fs::rename(&link_tmp, self.out_dir.join("current"))
+            .context("swapping the `current` link")?;
+        sync_dir(&self.out_dir);
+        Ok(final_dir)
+    }
+
+    /// Removes a run that will not be published.
+    pub fn abandon(self) {
+        let _ = std::fs::remove_dir_all(&self.tmp);
+        let _ = std::fs::remove_dir_all(self.out_dir.join("runs").join(&self.run_id));
+    }
+}
+
+fn sync_dir_files(dir: &Path) -> Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_file() {
+            File::open(e.path())?.sync_all()?;
+        }
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(f) = File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// The run `current` points at, if any.
+pub fn current_run(out_dir: &Path) -> Option<String> {
+    let target = std::fs::read_link(out_dir.join("current")).ok()?;
+    target.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+/// Published runs, oldest first.
+pub fn list_runs(out_dir: &Path) -> Vec<String> {
+    let mut runs: Vec<String> = std::fs::read_dir(out_dir.join("runs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    runs.sort();
+    runs
+}
+
+/// Deletes the oldest runs beyond `keep`, never the current one, and leftovers of crashed runs.
+pub fn prune(out_dir: &Path, keep: usize) {
+    let current = current_run(out_dir);
+    let runs = list_runs(out_dir);
+    let excess = runs.len().saturating_sub(keep);
+    for r in runs.iter().take(excess) {
+        if Some(r) != current.as_ref() {
+            let _ = std::fs::remove_dir_all(out_dir.join("runs").join(r));
+        }
+    }
+    if let Ok(rd) = std::fs::read_dir(out_dir.join("runs")) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with(".tmp-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    if let Ok(rd) = std::fs::read_dir(out_dir) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with(".current-") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}

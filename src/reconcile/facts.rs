@@ -1,0 +1,149 @@
+//! One fact per key, chosen by source precedence; disagreements beyond rounding are conflicts.
+
+use std::cmp::Ordering;
+
+use crate::config::pipeline::Pipeline;
+use crate::model::{Fact, Observation, PeriodKind, Scope, SourceKind};
+
+/// The key of a fact (DESIGN.md, Reconcile).
+pub type Key = (
+    String,
+    Scope,
+    String,
+    i32,
+    PeriodKind,
+    Option<u8>,
+    Option<u8>,
+);
+
+pub fn key_of(o: &Observation) -> Key {
+    (
+        o.entity_id.clone(),
+        o.scope,
+        o.indicator.clone(),
+        o.year,
+        o.period_kind,
+        o.month_from,
+        o.month_to,
+    )
+}
+
+/// Two observations of one key whose values differ beyond their stated precision.
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    pub winner: Observation,
+    pub loser: Observation,
+}
+
+/// Facts and the conflicts found while choosing them.
+#[derive(Debug, Default)]
+pub struct Reconciled {
+    pub facts: Vec<Fact>,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Whether two values agree within half a unit of the last stated digit of the less precise one.
+pub fn agree(a: f64, tol_a: f64, b: f64, tol_b: f64) -> bool {
+    let tol = tol_a.max(tol_b);
+    (a - b).abs() <= tol + 1e-9 * a.abs().max(b.abs())
+}
+
+/// Orders observations of one key: precedence, then the more precise, then a stable tie-break.
+fn better(p: &Pipeline, a: &Observation, b: &Observation) -> Ordering {
+    p.precedence_rank(a.source_kind)
+        .cmp(&p.precedence_rank(b.source_kind))
+        .then(a.tolerance.total_cmp(&b.tolerance))
+        .then_with(|| b.source_path.cmp(&a.source_path))
+        .then_with(|| a.locator.cmp(&b.locator))
+}
+
+/// Chooses one fact per key. `observations` need not be sorted.
+pub fn reconcile(p: &Pipeline, observations: &[Observation]) -> Reconciled {
+    let mut idx: Vec<usize> = (0..observations.len()).collect();
+    idx.sort_by(|&a, &b| {
+        key_of(&observations[a])
+            .cmp(&key_of(&observations[b]))
+            .then_with(|| better(p, &observations[a], &observations[b]))
+    });
+    let mut out = Reconciled::default();
+    let mut start = 0;
+    while start < idx.len() {
+        let key = key_of(&observations[idx[start]]);
+        let mut end = start + 1;
+        while end < idx.len() && key_of(&observations[idx[end]]) == key {
+            end += 1;
+        }
+        let group: Vec<&Observation> = idx[start..end].iter().map(|&i| &observations[i]).collect();
+        out.facts.push(one_fact(&group, &mut out.conflicts));
+        start = end;
+    }
+    out
+}
+
+fn one_fact(group: &[&Observation], conflicts: &mut Vec<Conflict>) -> Fact {
+    let head = group[0];
+    let with_value = group.iter().find(|o| o.value.is_some()).copied();
+    let winner = with_value.unwrap_or(head);
+    if let (Some(w), Some(wv)) = (with_value, with_value.and_then(|o| o.value)) {
+        for o in group.iter().filter(|o| !std::ptr::eq(**o, w)) {
+            if let Some(v) = o.value {
+                if !agree(wv, w.tolerance, v, o.tolerance) {
+                    conflicts.push(Conflict {
+                        winner: w.clone(),
+                        loser: (*o).clone(),
+                    });
+                }
+            }
+        }
+    }
+    let first = |f: fn(&Observation) -> Option<f64>| group.iter().find_map(|o| f(o));
+    let share = group.iter().find(|o| o.share_pct.is_some());
+    let mut sources: Vec<&str> = vec![winner.obs_id.as_str()];
+    sources.extend(
+        group
+            .iter()
+            .filter(|o| !std::ptr::eq(**o, winner))
+            .map(|o| o.obs_id.as_str()),
+    );
+    let conflict = conflicts
+        .last()
+        .is_some_and(|c| c.winner.obs_id == winner.obs_id);
+    Fact {
+        entity_id: winner.entity_id.clone(),
+        entity_name: winner.entity_name.clone(),
+        scope: winner.scope,
+        indicator: winner.indicator.clone(),
+        indicator_name: winner.indicator_name.clone(),
+        year: winner.year,
+        period_kind: winner.period_kind,
+        month_from: winner.month_from,
+        month_to: winner.month_to,
+        value: winner.value,
+        unit: winner.unit.clone(),
+        approx: winner.approx,
+        yoy_pct: first(|o| o.yoy_pct),
+        yoy_pp: first(|o| o.yoy_pp),
+        share_pct: share.and_then(|o| o.share_pct),
+        share_of: share.and_then(|o| o.share_of.clone()),
+        n_sources: group.len() as u32,
+        sources: sources.join(";"),
+        conflict,
+        corrected: winner.source_kind == SourceKind::Correction,
+        winner_obs_id: winner.obs_id.clone(),
+        winner_source_kind: winner.source_kind,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precision_aware_agreement() {
+        // 7亿 (±0.5亿) agrees with 70,312万 (±0.5万).
+        assert!(agree(7e8, 0.5e8, 703_120_000.0, 5_000.0));
+        assert!(!agree(7e8, 0.5e8, 760_000_000.0, 5_000.0));
+        assert!(agree(63.3, 0.05, 63.333, 0.0005));
+        assert!(!agree(70.0, 0.5, 63.333, 0.0005));
+    }
+}

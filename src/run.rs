@@ -1,0 +1,263 @@
+//! The run: discover → ingest → normalize → reconcile → derive → check → publish.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use crate::check;
+use crate::config::pipeline::Pipeline;
+use crate::derive::{self, Derived};
+use crate::error::exit;
+use crate::ingest::{self, discover};
+use crate::model::{Check, Fact, Observation, Reject, Severity, Table};
+use crate::publish::manifest::{InputRecord, RunManifest};
+use crate::publish::parquet::{write_table, TableFile};
+use crate::publish::run_dir::{prune, PendingRun, RunLock};
+use crate::publish::{now_utc, run_stamp};
+use crate::reconcile;
+
+/// Every table of a run, sorted by key, ready to publish.
+#[derive(Debug, Default)]
+pub struct Tables {
+    pub observations: Vec<Observation>,
+    pub facts: Vec<Fact>,
+    pub derived: Derived,
+    pub checks: Vec<Check>,
+    pub rejects: Vec<Reject>,
+}
+
+/// The outcome of the compute stages, before anything is written.
+pub struct Computed {
+    pub tables: Tables,
+    pub inputs: Vec<InputRecord>,
+    pub warnings: Vec<String>,
+    pub timings_ms: BTreeMap<String, u64>,
+}
+
+/// What a finished run reports.
+pub struct RunSummary {
+    pub manifest: RunManifest,
+    pub run_dir: Option<PathBuf>,
+    pub exit_code: i32,
+}
+
+fn ms(t: Instant) -> u64 {
+    t.elapsed().as_millis() as u64
+}
+
+/// Runs every stage but publish: nothing is written.
+pub fn compute(p: &Pipeline) -> Result<Computed> {
+    let mut timings = BTreeMap::new();
+    let mut warnings = Vec::new();
+
+    let t = Instant::now();
+    let found = discover::discover(p).map_err(|e| crate::error::ConfigError {
+        file: p.file.clone(),
+        line: None,
+        key: Some("sources.paths".into()),
+        message: e,
+        hint: "fix the glob".into(),
+    })?;
+    for g in &found.empty_globs {
+        warnings.push(format!(
+            "no input matches `{g}` (under {})",
+            p.root.display()
+        ));
+    }
+    timings.insert("discover".into(), ms(t));
+
+    let t = Instant::now();
+    let results = ingest::ingest_all(p, &found.inputs);
+    timings.insert("ingest".into(), ms(t));
+
+    let t = Instant::now();
+    let mut tables = Tables::default();
+    let mut inputs = Vec::with_capacity(results.len());
+    for r in results {
+        inputs.push(InputRecord {
+            path: r.input.rel.clone(),
+            sha256: r.sha256.clone(),
+            bytes: r.bytes,
+            kind: r.input.kind.as_str().into(),
+            status: if r.error.is_some() {
+                "failed".into()
+            } else {
+                "ok".into()
+            },
+            encoding: r.encoding.map(str::to_string),
+            rows: r.output.observations.len(),
+            rejects: r.output.rejects.len(),
+            cached: false,
+            error: r.error.clone(),
+        });
+        tables.observations.extend(r.output.observations);
+        tables.rejects.extend(r.output.rejects);
+    }
+    sort_observations(&mut tables.observations);
+    tables.rejects.sort_by(|a, b| {
+        (&a.source_path, &a.locator, &a.reason).cmp(&(&b.source_path, &b.locator, &b.reason))
+    });
+    timings.insert("normalize".into(), ms(t));
+
+    let t = Instant::now();
+    let rec = reconcile::reconcile(p, &tables.observations);
+    tables.facts = rec.facts;
+    timings.insert("reconcile".into(), ms(t));
+
+    let t = Instant::now();
+    tables.derived = derive::derive(p, &tables.facts);
+    timings.insert("derive".into(), ms(t));
+
+    let t = Instant::now();
+    tables.checks = check::check(&tables.facts, &rec.conflicts, &tables.derived);
+    timings.insert("check".into(), ms(t));
+
+    Ok(Computed {
+        tables,
+        inputs,
+        warnings,
+        timings_ms: timings,
+    })
+}
+
+/// Sorts observations by fact key, then place: the published order.
+pub fn sort_observations(obs: &mut [Observation]) {
+    obs.sort_by(|a, b| {
+        reconcile::facts::key_of(a)
+            .cmp(&reconcile::facts::key_of(b))
+            .then_with(|| a.source_path.cmp(&b.source_path))
+            .then_with(|| a.locator.cmp(&b.locator))
+            .then_with(|| a.obs_id.cmp(&b.obs_id))
+    });
+}
+
+/// Runs the pipeline and publishes it: the `run` command.
+pub fn run(p: &Pipeline) -> Result<RunSummary> {
+    let started_at = now_utc();
+    let t_all = Instant::now();
+    let _lock = RunLock::acquire(&p.out_dir)?;
+    let mut c = compute(p)?;
+
+    let t = Instant::now();
+    let pending = PendingRun::create(&p.out_dir, &run_stamp())?;
+    let written = write_tables(&pending.tmp, &c.tables);
+    let outputs = match written {
+        Ok(o) => o,
+        Err(e) => {
+            pending.abandon();
+            return Err(e);
+        }
+    };
+    let mut checks = BTreeMap::new();
+    for s in [Severity::Error, Severity::Warn, Severity::Info] {
+        checks.insert(
+            s.as_str().to_string(),
+            c.tables.checks.iter().filter(|x| x.severity == s).count(),
+        );
+    }
+    let failed = c.inputs.iter().any(|i| i.status == "failed");
+    let exit_code = if failed || checks["error"] > 0 {
+        exit::PARTIAL
+    } else {
+        exit::OK
+    };
+    c.timings_ms.insert("publish".into(), ms(t));
+    c.timings_ms.insert("total".into(), ms(t_all));
+    let manifest = RunManifest {
+        tool: "parkstat".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        run_id: pending.run_id.clone(),
+        pipeline: p.name.clone(),
+        config_hash: p.config_hash.clone(),
+        started_at,
+        finished_at: now_utc(),
+        exit_code,
+        inputs: c.inputs,
+        outputs,
+        checks,
+        warnings: c.warnings,
+        timings_ms: c.timings_ms,
+    };
+    let json = serde_json::to_vec_pretty(&manifest)?;
+    if let Err(e) = std::fs::write(pending.tmp.join("run.json"), json).context("writing run.json") {
+        pending.abandon();
+        return Err(e);
+    }
+    let run_id = pending.run_id.clone();
+    let out_dir = pending.out_dir.clone();
+    let published = pending.publish();
+    let run_dir = match published {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(out_dir.join("runs").join(&run_id));
+            return Err(e.context("publishing the run; `current` still points at the previous run"));
+        }
+    };
+    prune(&p.out_dir, p.keep_runs);
+    Ok(RunSummary {
+        manifest,
+        run_dir: Some(run_dir),
+        exit_code,
+    })
+}
+
+/// Writes every table in parallel.
+fn write_tables(dir: &std::path::Path, t: &Tables) -> Result<BTreeMap<String, TableFile>> {
+    let out: Mutex<BTreeMap<String, TableFile>> = Mutex::new(BTreeMap::new());
+    let err: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let record = |name: &str, r: Result<TableFile>| match r {
+        Ok(f) => {
+            out.lock()
+                .expect("no panics while holding this lock")
+                .insert(name.to_string(), f);
+        }
+        Err(e) => {
+            err.lock()
+                .expect("no panics while holding this lock")
+                .get_or_insert(e);
+        }
+    };
+    rayon::scope(|s| {
+        s.spawn(|_| record(Observation::NAME, write_table(dir, &t.observations)));
+        s.spawn(|_| record(Fact::NAME, write_table(dir, &t.facts)));
+        s.spawn(|_| {
+            record(
+                crate::model::Monthly::NAME,
+                write_table(dir, &t.derived.monthly),
+            )
+        });
+        s.spawn(|_| {
+            record(
+                crate::model::Quarterly::NAME,
+                write_table(dir, &t.derived.quarterly),
+            )
+        });
+        s.spawn(|_| {
+            record(
+                crate::model::Annual::NAME,
+                write_table(dir, &t.derived.annual),
+            )
+        });
+        s.spawn(|_| {
+            record(
+                crate::model::Share::NAME,
+                write_table(dir, &t.derived.shares),
+            )
+        });
+        s.spawn(|_| {
+            record(
+                crate::model::Ranking::NAME,
+                write_table(dir, &t.derived.rankings),
+            )
+        });
+        s.spawn(|_| record(Check::NAME, write_table(dir, &t.checks)));
+        s.spawn(|_| record(Reject::NAME, write_table(dir, &t.rejects)));
+    });
+    if let Some(e) = err.into_inner().expect("no panics while holding this lock") {
+        return Err(e);
+    }
+    Ok(out.into_inner().expect("no panics while holding this lock"))
+}
