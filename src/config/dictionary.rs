@@ -106,7 +106,7 @@ impl Layout {
     /// Whether a cell means "no value" (`—`, `/`, `#DIV/0!`, empty …).
     pub fn is_placeholder(&self, cell: &str) -> bool {
         let f = fold(cell);
-        f.is_empty() || self.placeholders.iter().any(|p| *p == f)
+        f.is_empty() || self.placeholders.contains(&f)
     }
 
     /// The role a header names, if any.

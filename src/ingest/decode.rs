@@ -71,6 +71,7 @@ fn strict(bytes: &[u8], enc: &'static Encoding) -> Result<Decoded, String> {
         e if e == UTF_8 => "UTF-8",
         e if e == UTF_16LE => "UTF-16LE",
         e if e == UTF_16BE => "UTF-16BE",
+        e if e == GB18030 => "GB18030",
         e => e.name(),
     };
     Ok(Decoded {
@@ -113,7 +114,7 @@ mod tests {
     fn gb18030_detected() {
         let (bytes, _, _) = GB18030.encode("园区名称,指标名称,规上工业总产值,1至8月同比增长12.5%");
         let d = decode(&bytes, None).unwrap();
-        assert_eq!(d.encoding, "gb18030");
+        assert_eq!(d.encoding, "GB18030");
         assert!(d.text.contains("规上工业总产值"));
     }
 

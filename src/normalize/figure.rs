@@ -75,6 +75,7 @@ pub fn obs_id(source_sha256: &str, locator: &str, indicator: &str) -> String {
     hex(&h.finalize()[..10])
 }
 
+#[allow(clippy::result_large_err)]
 impl Figure<'_> {
     /// Converts to the canonical unit, checking the unit fits the indicator.
     pub fn into_observation(

@@ -68,7 +68,7 @@ mod tests {
     #[test]
     fn civil_dates() {
         assert_eq!(utc_parts(UNIX_EPOCH), (1970, 1, 1, 0, 0, 0));
-        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_725_177_600 + 3661);
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_725_148_800 + 3661);
         assert_eq!(utc_parts(t), (2024, 9, 1, 1, 1, 1));
         let leap = UNIX_EPOCH + std::time::Duration::from_secs(1_709_164_800);
         assert_eq!(utc_parts(leap), (2024, 2, 29, 0, 0, 0));

@@ -1,0 +1,102 @@
+//! Helpers shared by the integration tests: a scratch copy of the project and the binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polars::prelude::*;
+
+/// The project directory (where Cargo.toml is).
+pub fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary copy of `pipelines/` and `data/`, so runs write to their own `out/`.
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        let dir = tempfile::tempdir().expect("temp dir");
+        copy_dir(&project().join("pipelines"), &dir.path().join("pipelines"));
+        copy_dir(&project().join("data"), &dir.path().join("data"));
+        Scratch { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn pipeline(&self) -> PathBuf {
+        self.path().join("pipelines/default.toml")
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.path().join("out/default")
+    }
+
+    pub fn current(&self) -> PathBuf {
+        self.out().join("current")
+    }
+
+    /// `parkstat run` on the scratch default pipeline.
+    pub fn run(&self, envs: &[(&str, &str)]) -> Output {
+        let mut c = parkstat();
+        c.arg("run").arg(self.pipeline());
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        c.output().expect("run parkstat")
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy");
+        }
+    }
+}
+
+pub fn parkstat() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_parkstat"))
+}
+
+pub fn read_parquet(path: &Path) -> DataFrame {
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    ParquetReader::new(f)
+        .finish()
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A string column as a Vec, nulls as `None`.
+pub fn strings(df: &DataFrame, col: &str) -> Vec<Option<String>> {
+    let ca = df
+        .column(col)
+        .unwrap_or_else(|_| panic!("column {col}"))
+        .str()
+        .unwrap_or_else(|_| panic!("{col} is not a string column"));
+    (0..ca.len())
+        .map(|i| ca.get(i).map(str::to_string))
+        .collect()
+}
+
+/// A float column as a Vec, nulls as `None`.
+pub fn floats(df: &DataFrame, col: &str) -> Vec<Option<f64>> {
+    let ca = df
+        .column(col)
+        .unwrap_or_else(|_| panic!("column {col}"))
+        .f64()
+        .unwrap_or_else(|_| panic!("{col} is not f64"));
+    (0..ca.len()).map(|i| ca.get(i)).collect()
+}
