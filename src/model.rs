@@ -192,6 +192,8 @@ table! {
         source_sha256: String,
         locator: String,
         excerpt: String,
+        /// Extension: the class a figure is of (`年产值超亿元`, `相对全省平均水平`); part of the fact key.
+        qualifier: Option<String>,
     }
     internal {
         /// Half a unit of the last stated digit, in the canonical unit: how
@@ -242,6 +244,7 @@ table! {
         corrected: bool,
         winner_obs_id: String,
         winner_source_kind: SourceKind,
+        qualifier: Option<String>,
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use super::text_rules::{TextRules, TextRulesFile};
 use super::toml_file;
 use crate::error::ConfigError;
 use crate::normalize::indicator::{IndicatorTable, IndicatorsFile};
@@ -17,6 +18,7 @@ use crate::normalize::unit::{UnitTable, UnitsFile};
 const BUILTIN_INDICATORS: &str = include_str!("../../pipelines/indicators.toml");
 const BUILTIN_UNITS: &str = include_str!("../../pipelines/units.toml");
 const BUILTIN_LAYOUT: &str = include_str!("../../pipelines/layout.toml");
+const BUILTIN_TEXT: &str = include_str!("../../pipelines/text.toml");
 
 /// `layout.toml`: column-role words and placeholders.
 #[derive(Debug, Deserialize)]
@@ -122,6 +124,7 @@ pub struct Dictionaries {
     pub indicators: IndicatorTable,
     pub units: UnitTable,
     pub layout: Layout,
+    pub text: TextRules,
     /// Text of each file as read, for the config hash.
     pub sources_text: String,
 }
@@ -132,6 +135,7 @@ pub struct DictionaryPaths {
     pub indicators: Option<PathBuf>,
     pub units: Option<PathBuf>,
     pub layout: Option<PathBuf>,
+    pub text: Option<PathBuf>,
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
@@ -173,6 +177,28 @@ impl Dictionaries {
                 BUILTIN_LAYOUT.to_string(),
             ),
         };
+        let (text_path, text_text) = match &paths.text {
+            Some(p) => (p.clone(), read(p)?),
+            None => (
+                PathBuf::from("<built-in>/text.toml"),
+                BUILTIN_TEXT.to_string(),
+            ),
+        };
+        let text_file: TextRulesFile = toml_file::parse(
+            &text_path,
+            &text_text,
+            "see the header of pipelines/text.toml",
+        )?;
+        let text = TextRules::compile(&text_file).map_err(|message| ConfigError {
+            file: text_path.clone(),
+            line: message
+                .split('`')
+                .nth(1)
+                .and_then(|p| toml_file::line_of(&text_text, p)),
+            key: None,
+            message,
+            hint: "fix the regular expression (Rust regex syntax)".into(),
+        })?;
         let ind: IndicatorsFile = toml_file::parse(
             &ind_path,
             &ind_text,
@@ -216,7 +242,8 @@ impl Dictionaries {
             indicators,
             units: UnitTable::from_file(&units),
             layout: Layout::from_file(&layout),
-            sources_text: format!("{ind_text}\u{0}{unit_text}\u{0}{layout_text}"),
+            text,
+            sources_text: format!("{ind_text}\u{0}{unit_text}\u{0}{layout_text}\u{0}{text_text}"),
         }))
     }
 }

@@ -2,4 +2,5 @@
 
 pub mod dictionary;
 pub mod pipeline;
+pub mod text_rules;
 pub mod toml_file;

@@ -49,6 +49,7 @@ struct DictionarySection {
     indicators: Option<String>,
     units: Option<String>,
     layout: Option<String>,
+    text: Option<String>,
 }
 
 /// A park or an area, as the pipeline names it.
@@ -331,6 +332,7 @@ impl Pipeline {
             indicators: pick(&pf.dictionaries.indicators, "indicators.toml"),
             units: pick(&pf.dictionaries.units, "units.toml"),
             layout: pick(&pf.dictionaries.layout, "layout.toml"),
+            text: pick(&pf.dictionaries.text, "text.toml"),
         };
         let dictionaries = Dictionaries::load(&dict_paths)?;
         let mut h = Sha256::new();

@@ -308,6 +308,8 @@ fn read_row(
             yoy_pp: None,
             share_pct: None,
             share_of: None,
+            qualifier: None,
+            relative: false,
             locator,
             excerpt: whole_row.clone(),
         };

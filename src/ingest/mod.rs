@@ -3,6 +3,7 @@
 pub mod csv_table;
 pub mod decode;
 pub mod discover;
+pub mod text;
 
 use std::path::PathBuf;
 
@@ -100,7 +101,15 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
             csv_table::read(&d.text, &ctx)
         }),
         SourceKind::Sheet => Err("spreadsheet inputs are not read by this version yet".to_string()),
-        SourceKind::Text => Err("report text inputs are not read by this version yet".to_string()),
+        SourceKind::Text => decode::decode(&bytes, forced).and_then(|d| {
+            res.encoding = Some(d.encoding);
+            let name = input
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            text::read(&d.text, &name, &ctx)
+        }),
         SourceKind::Correction => Err("corrections are not read by this version yet".to_string()),
     };
     match parsed {

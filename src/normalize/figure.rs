@@ -60,6 +60,10 @@ pub struct Figure<'a> {
     pub yoy_pp: Option<f64>,
     pub share_pct: Option<f64>,
     pub share_of: Option<String>,
+    /// The class a count or value is of (`年产值超亿元`), part of the fact's key.
+    pub qualifier: Option<String>,
+    /// A multiple of a comparator (`为全省平均水平的1.6倍`): kept in 倍 whatever the indicator's unit.
+    pub relative: bool,
     pub locator: String,
     pub excerpt: String,
 }
@@ -85,7 +89,11 @@ impl Figure<'_> {
     ) -> Result<Observation, Reject> {
         let mut value = None;
         let mut tolerance = 0.0;
-        let mut unit = self.indicator.unit.clone();
+        let mut unit = if self.value.is_none() && self.share_pct.is_some() {
+            "%".to_string()
+        } else {
+            self.indicator.unit.clone()
+        };
         if let Some(d) = self.value {
             let conv = match units.resolve(&self.unit_raw) {
                 Some(c) => c,
@@ -110,7 +118,7 @@ impl Figure<'_> {
                     return Err(r);
                 }
             };
-            if !self.indicator.accepts_unit(&conv.canonical) {
+            if !self.relative && !self.indicator.accepts_unit(&conv.canonical) {
                 let mut r = src.reject(
                     self.locator,
                     format!("{}{}", self.value_raw, self.unit_raw),
@@ -154,6 +162,7 @@ impl Figure<'_> {
             source_sha256: src.sha256.clone(),
             locator: self.locator,
             excerpt: self.excerpt,
+            qualifier: self.qualifier,
             tolerance,
         })
     }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Deserialize;
 
 use super::label::{clean_label, fold};
@@ -38,6 +39,10 @@ pub struct IndicatorDef {
     #[serde(default)]
     pub alt_units: Vec<String>,
     pub kind: IndicatorKind,
+    /// A class of units (企业, 项目) counted only under a qualifier such as
+    /// `年产值超亿元的`: in text it is taken only where a threshold names the class.
+    #[serde(default)]
+    pub requires_qualifier: bool,
 }
 
 impl IndicatorDef {
@@ -53,6 +58,17 @@ pub struct IndicatorTable {
     defs: Vec<IndicatorDef>,
     by_label: HashMap<String, usize>,
     by_code: HashMap<String, usize>,
+    /// Every folded label, for finding indicators inside running text.
+    matcher: Option<AhoCorasick>,
+    pattern_def: Vec<usize>,
+}
+
+/// An indicator label found in running text (byte offsets into the searched text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelMatch {
+    pub start: usize,
+    pub end: usize,
+    pub def: usize,
 }
 
 impl IndicatorTable {
@@ -77,7 +93,40 @@ impl IndicatorTable {
             }
         }
         t.defs = f.indicator.clone();
+        let mut labels: Vec<(&String, usize)> = t.by_label.iter().map(|(k, v)| (k, *v)).collect();
+        labels.sort();
+        t.pattern_def = labels.iter().map(|(_, i)| *i).collect();
+        t.matcher = Some(
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(labels.iter().map(|(k, _)| k.as_str()))
+                .map_err(|e| format!("cannot build the indicator matcher: {e}"))?,
+        );
         Ok(t)
+    }
+
+    /// Every indicator label in `folded` text (leftmost-longest, not overlapping).
+    pub fn find_in(&self, folded: &str) -> Vec<LabelMatch> {
+        let Some(m) = &self.matcher else {
+            return Vec::new();
+        };
+        m.find_iter(folded)
+            .map(|x| LabelMatch {
+                start: x.start(),
+                end: x.end(),
+                def: self.pattern_def[x.pattern().as_usize()],
+            })
+            .collect()
+    }
+
+    /// The indicator at an index returned by [`IndicatorTable::find_in`].
+    pub fn def(&self, i: usize) -> &IndicatorDef {
+        &self.defs[i]
+    }
+
+    /// The index of the indicator a whole folded label names exactly.
+    pub fn index_of_label(&self, folded: &str) -> Option<usize> {
+        self.by_label.get(folded).copied()
     }
 
     /// The indicator a row or column label names, with any unit written in the label.

@@ -1,5 +1,6 @@
 //! Normalize: where numbers are parsed, units converted, periods read and labels matched.
 
+pub mod cn_number;
 pub mod figure;
 pub mod indicator;
 pub mod label;

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
 use serde::Deserialize;
 
 use super::label::fold;
@@ -91,6 +92,9 @@ pub struct UnitTable {
     bases: HashMap<String, UnitConv>,
     /// Longest base name in chars, to bound suffix search.
     max_base_chars: usize,
+    /// Every base and scale × base, for reading a unit right after a number in text.
+    after_number: Option<AhoCorasick>,
+    after_number_units: Vec<String>,
 }
 
 impl UnitTable {
@@ -110,7 +114,34 @@ impl UnitTable {
                 t.bases.insert(key, conv.clone());
             }
         }
+        let mut all: Vec<String> = t.bases.keys().cloned().collect();
+        for sc in t.scales.keys() {
+            for b in t.bases.keys() {
+                // `%` and counted ranks are never scaled.
+                if !matches!(
+                    b.as_str(),
+                    "%" | "个百分点" | "百分点" | "倍" | "位" | "名次"
+                ) {
+                    all.push(format!("{sc}{b}"));
+                }
+            }
+        }
+        all.sort();
+        all.dedup();
+        t.after_number = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .start_kind(StartKind::Anchored)
+            .build(&all)
+            .ok();
+        t.after_number_units = all;
         t
+    }
+
+    /// The longest unit (with its scale word) that starts exactly at `pos` of folded text.
+    pub fn unit_at<'a>(&self, text: &'a str, pos: usize) -> Option<&'a str> {
+        let m = self.after_number.as_ref()?;
+        let input = Input::new(text).range(pos..).anchored(Anchored::Yes);
+        m.find(input).map(|x| &text[x.start()..x.end()])
     }
 
     /// Resolves a written unit (`亿千瓦时`, `万元`, `台（套）`); `None` when unknown.

@@ -131,6 +131,7 @@ fn one_fact(group: &[&Observation], conflicts: &mut Vec<Conflict>) -> Fact {
         corrected: winner.source_kind == SourceKind::Correction,
         winner_obs_id: winner.obs_id.clone(),
         winner_source_kind: winner.source_kind,
+        qualifier: winner.qualifier.clone(),
     }
 }
 

@@ -1,0 +1,355 @@
+//! Numbers in a sentence, each with its unit, qualifiers and role: a level,
+//! a growth rate, a change in points, a share, a rank — or not a figure at
+//! all (a name, a date, a threshold, an ordinal).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::config::text_rules::TextRules;
+use crate::normalize::cn_number::parse_cn;
+use crate::normalize::number::Decimal;
+use crate::normalize::unit::UnitTable;
+
+static NUM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[〇零一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾廿][〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟]*")
+        .expect("static pattern")
+});
+
+/// The role of a number in its sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Role {
+    /// A value of something (`950亿元`, `35家`, `95%` of a rate).
+    Level,
+    /// Year-over-year growth in percent (`同比增长12.5%`, `下降3.1%`, `增长1.2倍` → 120).
+    Growth(f64),
+    /// A change in percentage points.
+    Points(f64),
+    /// A share of a whole (`占全市…的63.3%`).
+    Share,
+    /// A rank (`排名第15位`).
+    Rank,
+    /// Figure-like, but not a fact this tool records; the reason goes to `rejects`.
+    Reject(String),
+    /// Not a figure: a name, a date, an ordinal, a threshold, a bare number.
+    NotAFigure,
+}
+
+/// A number found in a sentence.
+#[derive(Debug, Clone)]
+pub struct Spot {
+    /// Byte span of number and unit (what the locator points at).
+    pub start: usize,
+    pub end: usize,
+    pub value: Option<Decimal>,
+    pub value_raw: String,
+    pub unit_raw: String,
+    pub approx: bool,
+    pub role: Role,
+    /// A threshold (`5000万元以上`, `超过50万元的`): names a class, not a figure.
+    pub threshold: bool,
+}
+
+fn ends_with_any<'a>(s: &str, words: &'a [String]) -> Option<&'a str> {
+    words
+        .iter()
+        .find(|w| s.ends_with(w.as_str()))
+        .map(|w| w.as_str())
+}
+
+fn starts_with_any<'a>(s: &str, words: &'a [String]) -> Option<&'a str> {
+    words
+        .iter()
+        .find(|w| s.starts_with(w.as_str()))
+        .map(|w| w.as_str())
+}
+
+fn is_punct(c: char) -> bool {
+    matches!(
+        c,
+        ',' | ';' | ':' | '.' | '。' | '、' | '!' | '?' | '(' | ')' | '"' | '“' | '”' | '…' | '-'
+    ) || c.is_whitespace()
+}
+
+/// Finds every number of `s` outside `masked` spans, reads its unit and decides its role.
+/// `clause_start(i)` gives the start of the clause holding byte `i`.
+pub fn spots(
+    s: &str,
+    masked: &[(usize, usize)],
+    rules: &TextRules,
+    units: &UnitTable,
+    clause_start: impl Fn(usize) -> usize,
+) -> Vec<Spot> {
+    let mut out: Vec<Spot> = Vec::new();
+    let mut skip_until = 0;
+    for m in NUM.find_iter(s) {
+        let (ns, ne) = (m.start(), m.end());
+        if ns < skip_until || masked.iter().any(|&(a, b)| ns < b && a < ne) {
+            continue;
+        }
+        let raw = m.as_str();
+        let arabic = raw.as_bytes()[0].is_ascii_digit();
+        let before = &s[..ns];
+        let prev = before.chars().next_back();
+        let next = s[ne..].chars().next();
+        // Names: 5G, 4/5G, WiFi6, 3·15, model numbers.
+        if arabic
+            && (prev
+                .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '·' | '.' | '_'))
+                || next.is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '·' | '_')))
+        {
+            continue;
+        }
+        // Enumerators: (一), 一是, 二、, 1.
+        if next.is_some_and(|c| matches!(c, ')' | '、' | '是'))
+            && prev.is_none_or(|c| c == '(' || is_punct(c))
+        {
+            continue;
+        }
+        let mut value = if arabic {
+            Decimal::parse(raw)
+        } else {
+            parse_cn(raw)
+        };
+        let mut pos = ne;
+        let mut approx = false;
+        // 十余家, 百余项, 3亿多元
+        let mut unit_raw = String::new();
+        if let Some(u) = units.unit_at(s, pos) {
+            unit_raw = u.to_string();
+            pos += u.len();
+        } else if let Some(w) = ["余", "多"].iter().find(|w| s[pos..].starts_with(*w)) {
+            if let Some(u) = units.unit_at(s, pos + w.len()) {
+                approx = true;
+                unit_raw = u.to_string();
+                pos += w.len() + u.len();
+            }
+        } else {
+            // 3亿多元: scale, 多/余, base
+            for scale in ["万亿", "亿", "万", "千"] {
+                if let Some(rest) = s[pos..].strip_prefix(scale) {
+                    for w in ["余", "多"] {
+                        if let Some(r2) = rest.strip_prefix(w) {
+                            if let Some(u) = units.unit_at(r2, 0) {
+                                approx = true;
+                                unit_raw = format!("{scale}{u}");
+                                pos += scale.len() + w.len() + u.len();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Ranges: 20至30家, 20-30亿元, 10%—15%.
+        let after_num = &s[pos..];
+        if let Some(sep) = ["至", "-", "~", "到", "—", "–"]
+            .iter()
+            .find(|w| after_num.starts_with(*w))
+        {
+            if let Some(m2) = NUM
+                .find_at(s, pos + sep.len())
+                .filter(|m2| m2.start() == pos + sep.len())
+            {
+                let mut end = m2.end();
+                let unit2 = units.unit_at(s, end).unwrap_or("");
+                end += unit2.len();
+                if !unit2.is_empty() || !unit_raw.is_empty() {
+                    skip_until = end;
+                    out.push(Spot {
+                        start: ns,
+                        end,
+                        value: None,
+                        value_raw: s[ns..end].to_string(),
+                        unit_raw: if unit_raw.is_empty() {
+                            unit2.to_string()
+                        } else {
+                            unit_raw.clone()
+                        },
+                        approx: true,
+                        role: Role::Reject(format!(
+                            "a range ({}): kept as a reject, never a single value",
+                            &s[ns..end]
+                        )),
+                        threshold: false,
+                    });
+                    continue;
+                }
+            }
+        }
+        let unit_end = pos;
+        // Chinese numerals without a unit are words (一般, 统一); 一个 is an article.
+        if unit_raw.is_empty() || (!arabic && raw == "一") {
+            // An ordinal rank without 位: 位居全省第二.
+            if before.ends_with('第')
+                && !arabic
+                && ["排名", "位居", "居", "列"]
+                    .iter()
+                    .any(|w| before[clause_start(ns)..].contains(w))
+            {
+                out.push(Spot {
+                    start: ns,
+                    end: ne,
+                    value,
+                    value_raw: raw.to_string(),
+                    unit_raw: String::new(),
+                    approx,
+                    role: Role::Rank,
+                    threshold: false,
+                });
+            }
+            continue;
+        }
+        if value.is_none() && !arabic {
+            out.push(Spot {
+                start: ns,
+                end: unit_end,
+                value: None,
+                value_raw: raw.to_string(),
+                unit_raw,
+                approx: true,
+                role: Role::Reject(format!("an approximate pair ({raw}): not a single value")),
+                threshold: false,
+            });
+            continue;
+        }
+        if let Some(w) = ends_with_any(before, &rules.approx_before) {
+            let _ = w;
+            approx = true;
+        }
+        let after = &s[unit_end..];
+        let mut threshold = false;
+        let mut tail = after;
+        for w in ["及以上", "以上", "以下", "以内"] {
+            if let Some(r) = tail.strip_prefix(w) {
+                tail = r;
+                // followed by a noun: a class (5000万元以上工业项目); else an approximation
+                threshold = r
+                    .chars()
+                    .next()
+                    .is_some_and(|c| !is_punct(c) && !matches!(c, '的' | '同' | '比' | '较'));
+                approx = true;
+                break;
+            }
+        }
+        if tail.starts_with('的') && !tail.starts_with("的基础") {
+            threshold = true;
+        }
+        if let Some(w) = starts_with_any(after, &rules.approx_after) {
+            let _ = w;
+            approx = true;
+        }
+        let clause = &s[clause_start(ns)..ns];
+        let role = if threshold {
+            Role::NotAFigure
+        } else if before.ends_with('第') {
+            if matches!(unit_raw.as_str(), "位" | "名") {
+                Role::Rank
+            } else {
+                Role::NotAFigure
+            }
+        } else {
+            classify(clause, &unit_raw, &mut value, rules)
+        };
+        out.push(Spot {
+            start: ns,
+            end: unit_end,
+            value,
+            value_raw: raw.to_string(),
+            unit_raw,
+            approx,
+            role,
+            threshold,
+        });
+    }
+    out
+}
+
+/// The role of a number with a unit, from the words before it in its clause.
+fn classify(clause: &str, unit: &str, value: &mut Option<Decimal>, rules: &TextRules) -> Role {
+    let trimmed = clause.trim_end_matches(['了', '为', '达', '约', '近', '超', ' ']);
+    if rules.target.iter().any(|w| clause.contains(w.as_str())) {
+        return Role::Reject("a target or forecast, not an achieved figure".into());
+    }
+    let to_level = rules.to_level.iter().any(|w| trimmed.ends_with(w.as_str()));
+    match unit {
+        "位" | "名次" => {
+            if ends_with_any(trimmed, &rules.rank_change).is_some()
+                || rules
+                    .rank_change
+                    .iter()
+                    .any(|w| trimmed.ends_with(&format!("{w}了")))
+            {
+                return Role::Reject("a change of rank: no column holds it".into());
+            }
+            Role::Level
+        }
+        "个百分点" | "百分点" => {
+            if rules
+                .contribution
+                .iter()
+                .any(|w| clause.contains(w.as_str()))
+            {
+                return Role::Reject(
+                    "a contribution to growth, not a change of this figure".into(),
+                );
+            }
+            if rules.scope_words.iter().any(|(w, _)| {
+                clause.contains(&format!("高于{w}")) || clause.contains(&format!("低于{w}"))
+            }) {
+                return Role::Reject("a gap to another area, not a change over time".into());
+            }
+            let v = value.map(|d| d.to_f64()).unwrap_or(f64::NAN);
+            let sign = if ends_with_any(trimmed, &rules.pp_down).is_some()
+                || (clause.contains("降幅") && trimmed.ends_with("扩大"))
+            {
+                -1.0
+            } else if clause.contains("降幅") && trimmed.ends_with("收窄") {
+                1.0
+            } else {
+                1.0
+            };
+            Role::Points(sign * v)
+        }
+        "%" | "倍" => {
+            if clause.contains('占') && unit == "%" {
+                return Role::Share;
+            }
+            if to_level {
+                return Role::Level;
+            }
+            let up = ends_with_any(trimmed, &rules.growth_up);
+            let down = ends_with_any(trimmed, &rules.growth_down);
+            if up.is_none() && down.is_none() {
+                if unit == "倍"
+                    && (trimmed.ends_with("翻")
+                        || clause.contains("是上年")
+                        || clause.contains("为上年"))
+                {
+                    return Role::Reject("a multiple of last year's value".into());
+                }
+                return Role::Level;
+            }
+            if rules.other_base.iter().any(|w| clause.contains(w.as_str())) {
+                return Role::Reject(
+                    "growth against another base than last year's same period".into(),
+                );
+            }
+            if rules
+                .contribution
+                .iter()
+                .any(|w| clause.contains(w.as_str()))
+            {
+                return Role::Reject("a contribution to growth, not a growth rate".into());
+            }
+            let v = value.map(|d| d.to_f64()).unwrap_or(f64::NAN);
+            let pct = if unit == "倍" { v * 100.0 } else { v };
+            let negative_word = down.is_some()
+                && up.is_none_or(|u| down.is_some_and(|d| d.chars().count() >= u.chars().count()));
+            Role::Growth(if negative_word { -pct.abs() } else { pct })
+        }
+        _ => {
+            let _ = to_level;
+            Role::Level
+        }
+    }
+}
