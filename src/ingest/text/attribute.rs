@@ -15,6 +15,8 @@ use crate::normalize::period::Period;
 /// What the whole document tells every sentence.
 pub struct DocContext<'a> {
     pub year: Option<i32>,
+    /// The period that governed the paragraph so far: flows in a sentence naming none take it.
+    pub paragraph: std::cell::Cell<Option<Period>>,
     /// The latest month the report covers, for `截至目前`.
     pub month: Option<u8>,
     pub entity: &'a EntityDef,
@@ -175,7 +177,16 @@ pub fn sentence(
     for (w, sc) in &rules.scope_words {
         for (i, _) in s.match_indices(w.as_str()) {
             let e = i + w.len();
-            if !denoms.iter().any(|&(a, b)| i >= a && e <= b)
+            // 占全市…, 高于全省, 拉动全市: the area compared with, not the subject's.
+            let lead = &s[clause_start(i)..i];
+            let comparative = [
+                "高于", "低于", "快于", "慢于", "占", "拉动", "比", "较", "为",
+            ]
+            .iter()
+            .any(|w| lead.ends_with(w))
+                || lead.contains('占');
+            if !comparative
+                && !denoms.iter().any(|&(a, b)| i >= a && e <= b)
                 && !scopes.iter().any(|&(a, b, _)| i < b && a < e)
             {
                 scopes.push((i, e, *sc));
@@ -235,12 +246,15 @@ pub fn sentence(
                 None => return Err("今年以来 in a report whose latest month is unknown".into()),
             },
             Some(TimeRole::YearOnly) if t.and_then(|t| t.year).is_some() => Period::year(),
-            _ => {
-                if kind == IndicatorKind::Flow {
-                    return Err("no period: the sentence names no period for this flow".into());
+            _ => match doc.paragraph.get() {
+                Some(p) if kind == IndicatorKind::Flow => p,
+                _ if kind == IndicatorKind::Flow => {
+                    return Err(
+                        "no period: neither the sentence nor its paragraph names one".into(),
+                    )
                 }
-                Period::as_of(None)
-            }
+                _ => Period::as_of(None),
+            },
         };
         let p = if kind == IndicatorKind::Stock && p.kind != crate::model::PeriodKind::AsOf {
             Period::as_of(p.month_to)
@@ -304,6 +318,21 @@ pub fn sentence(
             reject(out, sp, reason.clone());
             continue;
         }
+        if matches!(sp.role, Role::Points(_))
+            && times.iter().any(|t| {
+                t.role == TimeRole::Inert
+                    && t.start >= clause_start(sp.start)
+                    && t.end <= sp.start
+                    && ["比", "较"].iter().any(|w| s[..t.start].ends_with(w))
+            })
+        {
+            reject(
+                out,
+                sp,
+                "a change against another period, not against last year".into(),
+            );
+            continue;
+        }
         if paired[i] == Some(usize::MAX) {
             reject(
                 out,
@@ -320,7 +349,13 @@ pub fn sentence(
             && s[..sp.start].ends_with('的');
         let fits = |m: &LabelMatch| -> bool {
             let d = table.def(m.def);
-            if d.requires_qualifier && !qualified(&found, window_start.min(m.start), m.start, s) {
+            // A class is named by a threshold, or narrowed (其中) from a class named before.
+            let narrowed = s[clause_start(sp.start)..].starts_with("其中")
+                && pending.iter().any(|p| p.qualifier.is_some());
+            if d.requires_qualifier
+                && !narrowed
+                && !qualified(&found, window_start.min(m.start), m.start, s)
+            {
                 return false;
             }
             match sp.role {
@@ -440,10 +475,13 @@ pub fn sentence(
                 let part = pending
                     .iter()
                     .rposition(|p| p.share.is_none() && p.value.is_some());
-                let whole = scopes
+                // The whole is the area named right after 占 (占全市…的).
+                let whole = rules
+                    .scope_words
                     .iter()
-                    .find(|(a, _, _)| *a > zhan && *a < sp.start)
-                    .map(|x| x.2);
+                    .filter_map(|(w, sc)| s[zhan..sp.start].find(w.as_str()).map(|p| (p, *sc)))
+                    .min_by_key(|x| x.0)
+                    .map(|x| x.1);
                 let def_in = labels
                     .iter()
                     .rev()
@@ -487,6 +525,16 @@ pub fn sentence(
                 });
             }
             Role::Level | Role::Rank => {
+                let fits_plain = |def: usize| {
+                    let d = table.def(def);
+                    !d.requires_qualifier && canonical.as_deref().is_some_and(|u| d.accepts_unit(u))
+                };
+                // An elided subject: the last label named earlier in the sentence (利润总额扭亏为盈,实现1.8亿元).
+                let earlier = labels
+                    .iter()
+                    .rev()
+                    .find(|m| m.end <= window_start && fits_plain(m.def))
+                    .copied();
                 let m = match chosen.or_else(|| {
                     last_label
                         .map(|(d, p)| LabelMatch {
@@ -494,11 +542,8 @@ pub fn sentence(
                             end: p,
                             def: d,
                         })
-                        .filter(|m| {
-                            let d = table.def(m.def);
-                            !d.requires_qualifier
-                                && canonical.as_deref().is_some_and(|u| d.accepts_unit(u))
-                        })
+                        .filter(|m| fits_plain(m.def))
+                        .or(earlier)
                 }) {
                     Some(m) => m,
                     None => {
@@ -569,6 +614,13 @@ pub fn sentence(
         }
     }
 
+    if let Some(p) = times.iter().rev().find_map(|t| match t.role {
+        TimeRole::Context(p) if p.kind != crate::model::PeriodKind::AsOf => Some(p),
+        TimeRole::YearToDate => doc.month.map(Period::ytd),
+        _ => None,
+    }) {
+        doc.paragraph.set(Some(p));
+    }
     let excerpt = line.orig_slice(offset, offset + s.len()).trim().to_string();
     for p in pending {
         let def = table.def(p.def);

@@ -13,6 +13,13 @@ use crate::model::Scope;
 use attribute::DocContext;
 use periods::{time_spans, TimeRole};
 
+static HEADING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"^\s*(?:[一二三四五六七八九十]+、|\(\s*[一二三四五六七八九十]+\s*\)|\d+[、.])",
+    )
+    .expect("static pattern")
+});
+
 /// Sentences of a line: byte spans ending after `。`, `!` or `?`, or at the line end.
 fn sentences(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -85,6 +92,7 @@ pub fn read(text: &str, file_name: &str, ctx: &SourceContext) -> Result<FileOutp
             .iter()
             .filter(|e| e.scope == Scope::Park)
             .find(|e| named(e))
+            .or_else(|| ctx.entities.all().iter().find(|e| named(e)))
         {
             Some(e) => e,
             None if ctx.entities.open => {
@@ -119,12 +127,17 @@ pub fn read(text: &str, file_name: &str, ctx: &SourceContext) -> Result<FileOutp
     }
     let doc = DocContext {
         year,
+        paragraph: std::cell::Cell::new(None),
         month,
         entity,
         parents,
     };
     let mut out = FileOutput::default();
     for line in &all[body.start..body.end] {
+        // A section heading (一、 (二) 3.) ends the period that governed the lines before it.
+        if HEADING.is_match(&line.text) {
+            doc.paragraph.set(None);
+        }
         for (a, b) in sentences(&line.text) {
             attribute::sentence(line, a, &line.text[a..b], &doc, ctx, &mut out);
         }

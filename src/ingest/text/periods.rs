@@ -38,6 +38,8 @@ static MONTH: LazyLock<Regex> = LazyLock::new(|| {
 static ANY_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^\d])((?:19|20)\d{2})(?:[^\d]|$)").expect("static pattern")
 });
+static CN_YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"([〇零一二三四五六七八九]{4})年").expect("static pattern"));
 static FULL_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"((?:19|20)\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
         .expect("static pattern")
@@ -189,7 +191,18 @@ pub fn document_year(
     chrome: &[&str],
     file_name: &str,
 ) -> Option<i32> {
-    let from_any = |t: &str| ANY_YEAR.captures(t).and_then(|c| c[1].parse().ok());
+    let from_any = |t: &str| {
+        ANY_YEAR
+            .captures(t)
+            .and_then(|c| c[1].parse().ok())
+            .or_else(|| {
+                CN_YEAR
+                    .captures(t)
+                    .and_then(|c| crate::normalize::cn_number::parse_cn(&c[1]))
+                    .map(|d| d.mantissa as i32)
+                    .filter(|y| (1900..2100).contains(y))
+            })
+    };
     let from_date = |t: &str| FULL_DATE.captures(t).and_then(|c| c[1].parse().ok());
     titles
         .iter()

@@ -12,7 +12,7 @@ use crate::normalize::number::Decimal;
 use crate::normalize::unit::UnitTable;
 
 static NUM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[〇零一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾廿][〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟]*")
+    Regex::new(r"\d+(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?: \d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[百千万][余多]|[〇零一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾廿][〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟]*")
         .expect("static pattern")
 });
 
@@ -87,7 +87,11 @@ pub fn spots(
         if ns < skip_until || masked.iter().any(|&(a, b)| ns < b && a < ne) {
             continue;
         }
-        let raw = m.as_str();
+        // 百余家, 千多人: a round number and an approximation.
+        let (raw, ne, round) = match m.as_str().strip_suffix(['余', '多']) {
+            Some(r) if m.as_str().chars().count() == 2 => (r, ne - '余'.len_utf8(), true),
+            _ => (m.as_str(), ne, false),
+        };
         let arabic = raw.as_bytes()[0].is_ascii_digit();
         let before = &s[..ns];
         let prev = before.chars().next_back();
@@ -111,8 +115,22 @@ pub fn spots(
         } else {
             parse_cn(raw)
         };
-        let mut pos = ne;
-        let mut approx = false;
+        // A minus sign written before the number (增长-3.5%, 比增-4.8%).
+        let signed = arabic
+            && before.ends_with(['-', '\u{2212}'])
+            && !before[..before.len() - 1].ends_with(|c: char| c.is_ascii_alphanumeric());
+        let (ns, before, raw) = if signed {
+            value = value.map(|d| Decimal {
+                mantissa: -d.mantissa,
+                ..d
+            });
+            let sign_len = before.chars().next_back().map(char::len_utf8).unwrap_or(1);
+            (ns - sign_len, &s[..ns - sign_len], &s[ns - sign_len..ne])
+        } else {
+            (ns, before, raw)
+        };
+        let mut pos = if round { ne + '余'.len_utf8() } else { ne };
+        let mut approx = round;
         // 十余家, 百余项, 3亿多元
         let mut unit_raw = String::new();
         if let Some(u) = units.unit_at(s, pos) {
@@ -159,11 +177,11 @@ pub fn spots(
                         start: ns,
                         end,
                         value: None,
-                        value_raw: s[ns..end].to_string(),
-                        unit_raw: if unit_raw.is_empty() {
-                            unit2.to_string()
-                        } else {
+                        value_raw: s[ns..end - unit2.len()].to_string(),
+                        unit_raw: if unit2.is_empty() {
                             unit_raw.clone()
+                        } else {
+                            unit2.to_string()
                         },
                         approx: true,
                         role: Role::Reject(format!(
@@ -174,6 +192,26 @@ pub fn spots(
                     });
                     continue;
                 }
+            }
+        }
+        // 十几个, 二十几家: approximate, not a single value.
+        if unit_raw.is_empty() && !arabic && s[ne..].starts_with('几') {
+            if let Some(u) = units.unit_at(s, ne + '几'.len_utf8()) {
+                let end = ne + '几'.len_utf8() + u.len();
+                out.push(Spot {
+                    start: ns,
+                    end,
+                    value: None,
+                    value_raw: s[ns..end - u.len()].to_string(),
+                    unit_raw: u.to_string(),
+                    approx: true,
+                    role: Role::Reject(format!(
+                        "an approximate count ({}): not a single value",
+                        &s[ns..end]
+                    )),
+                    threshold: false,
+                });
+                continue;
             }
         }
         let unit_end = pos;
@@ -191,7 +229,7 @@ pub fn spots(
                     end: ne,
                     value,
                     value_raw: raw.to_string(),
-                    unit_raw: String::new(),
+                    unit_raw: "位".into(),
                     approx,
                     role: Role::Rank,
                     threshold: false,
@@ -239,7 +277,17 @@ pub fn spots(
             approx = true;
         }
         let clause = &s[clause_start(ns)..ns];
-        let role = if threshold {
+        let bracketed = before.ends_with('(') && after.starts_with(')');
+        let comparator = bracketed
+            && rules
+                .scope_words
+                .iter()
+                .any(|(w, _)| before[..before.len() - 1].ends_with(w.as_str()));
+        let role = if comparator {
+            Role::Reject("a comparator value of another area, not this figure".into())
+        } else if rules.target.iter().any(|w| before.contains(w.as_str())) {
+            Role::Reject("a target or forecast, not an achieved figure".into())
+        } else if threshold {
             Role::NotAFigure
         } else if before.ends_with('第') {
             if matches!(unit_raw.as_str(), "位" | "名") {
@@ -267,9 +315,7 @@ pub fn spots(
 /// The role of a number with a unit, from the words before it in its clause.
 fn classify(clause: &str, unit: &str, value: &mut Option<Decimal>, rules: &TextRules) -> Role {
     let trimmed = clause.trim_end_matches(['了', '为', '达', '约', '近', '超', ' ']);
-    if rules.target.iter().any(|w| clause.contains(w.as_str())) {
-        return Role::Reject("a target or forecast, not an achieved figure".into());
-    }
+    let compared = ["较", "比", "同比"].iter().any(|w| clause.contains(w));
     let to_level = rules.to_level.iter().any(|w| trimmed.ends_with(w.as_str()));
     match unit {
         "位" | "名次" => {
@@ -291,6 +337,11 @@ fn classify(clause: &str, unit: &str, value: &mut Option<Decimal>, rules: &TextR
             {
                 return Role::Reject(
                     "a contribution to growth, not a change of this figure".into(),
+                );
+            }
+            if rules.other_base.iter().any(|w| clause.contains(w.as_str())) {
+                return Role::Reject(
+                    "a change against another base than last year's same period".into(),
                 );
             }
             if rules.scope_words.iter().any(|(w, _)| {
@@ -317,8 +368,27 @@ fn classify(clause: &str, unit: &str, value: &mut Option<Decimal>, rules: &TextR
             if to_level {
                 return Role::Level;
             }
-            let up = ends_with_any(trimmed, &rules.growth_up);
-            let down = ends_with_any(trimmed, &rules.growth_down);
+            // 分别增长5.8%和-3.5%: the items after the first take the verb after 分别.
+            let list_tail = clause
+                .rfind("分别")
+                .map(|p| &clause[p + "分别".len()..])
+                .filter(|_| trimmed.ends_with(['和', '、', '及', ',']));
+            let verb_text = list_tail
+                .map(|t| {
+                    t.trim_start_matches(['比', '较'])
+                        .trim_start_matches("上年同期")
+                })
+                .unwrap_or(trimmed);
+            let (up, down) = match list_tail {
+                Some(_) => (
+                    starts_with_any(verb_text, &rules.growth_up),
+                    starts_with_any(verb_text, &rules.growth_down),
+                ),
+                None => (
+                    ends_with_any(trimmed, &rules.growth_up),
+                    ends_with_any(trimmed, &rules.growth_down),
+                ),
+            };
             if up.is_none() && down.is_none() {
                 if unit == "倍"
                     && (trimmed.ends_with("翻")
@@ -348,7 +418,13 @@ fn classify(clause: &str, unit: &str, value: &mut Option<Decimal>, rules: &TextR
             Role::Growth(if negative_word { -pct.abs() } else { pct })
         }
         _ => {
-            let _ = to_level;
+            let verb = ends_with_any(trimmed, &rules.growth_up)
+                .or_else(|| ends_with_any(trimmed, &rules.growth_down));
+            if !to_level && compared && verb.is_some() {
+                return Role::Reject(
+                    "an absolute change against an earlier period: no column holds it".into(),
+                );
+            }
             Role::Level
         }
     }
