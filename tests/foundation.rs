@@ -107,12 +107,22 @@ fn default_pipeline_end_to_end() {
     assert!((f.1 - ytd8).abs() < 1e-3, "fact {} vs sample {}", f.1, ytd8);
 
     // One month value derived from two ytd values.
-    let m = monthly_row(&monthly, "jz_hitech", "industrial_output", 8);
+    let ytd6 = sample_value(file, "规上工业总产值", "1-6月") * 1e4;
+    let m = monthly_row(&monthly, "jz_hitech", "industrial_output", 7);
     assert_eq!(m.derivation, "ytd_diff");
     assert!(
-        (m.month_value - (ytd8 - ytd7)).abs() < 1e-3,
+        (m.month_value - (ytd7 - ytd6)).abs() < 1e-3,
         "{} vs {}",
         m.month_value,
+        ytd7 - ytd6
+    );
+    // August is stated in a report (8月当月 11.1亿元): reported, and it agrees with the difference.
+    let aug = monthly_row(&monthly, "jz_hitech", "industrial_output", 8);
+    assert_eq!(aug.derivation, "reported");
+    assert!(
+        (aug.month_value - (ytd8 - ytd7)).abs() <= 0.05e8,
+        "{} vs {}",
+        aug.month_value,
         ytd8 - ytd7
     );
     // The year starts with the combined 1-2月: its increment covers months 1-2 and says so.
@@ -128,7 +138,13 @@ fn default_pipeline_end_to_end() {
 
     // The two deliberately bad sample rows are rejects with line, field and reason.
     let reasons: Vec<String> = strings(&rejects, "reason").into_iter().flatten().collect();
-    let locs: Vec<String> = strings(&rejects, "locator").into_iter().flatten().collect();
+    let kinds = strings(&rejects, "source_kind");
+    let locs: Vec<String> = strings(&rejects, "locator")
+        .into_iter()
+        .zip(kinds)
+        .filter(|(_, k)| k.as_deref() == Some("csv"))
+        .filter_map(|(l, _)| l)
+        .collect();
     assert!(
         reasons
             .iter()
@@ -414,7 +430,8 @@ fn run_json_records_inputs_outputs_and_timings() {
     assert_eq!(run["tool"], "parkstat");
     assert_eq!(run["config_hash"].as_str().unwrap().len(), 64);
     let inputs = run["inputs"].as_array().unwrap();
-    assert_eq!(inputs.len(), 4);
+    let of_kind = |k: &str| inputs.iter().filter(|i| i["kind"] == k).count();
+    assert_eq!((of_kind("csv"), of_kind("text")), (4, 6));
     for i in inputs {
         assert_eq!(i["sha256"].as_str().unwrap().len(), 64);
         assert_eq!(i["cached"], false);

@@ -1,6 +1,7 @@
 //! `pipelines/text.toml`: the words and patterns the report-text reader uses.
 
-use regex::Regex;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::RegexSet;
 use serde::Deserialize;
 
 use crate::model::Scope;
@@ -69,11 +70,15 @@ pub struct SubjectsFile {
 /// The compiled rules.
 #[derive(Debug)]
 pub struct TextRules {
-    pub body_end: Vec<Regex>,
-    pub chrome: Vec<Regex>,
-    pub title: Vec<Regex>,
+    pub body_end: RegexSet,
+    pub chrome: RegexSet,
+    pub title: RegexSet,
     /// Scope words, longest first.
     pub scope_words: Vec<(String, Scope)>,
+    /// The scope words as one automaton (leftmost-longest); pattern i is `scope_words[i]`.
+    pub scope_matcher: AhoCorasick,
+    /// The target words as one automaton, to find where a sentence turns to plans.
+    pub target_matcher: AhoCorasick,
     pub growth_up: Vec<String>,
     pub growth_down: Vec<String>,
     pub pp_up: Vec<String>,
@@ -96,10 +101,11 @@ fn longest_first(mut v: Vec<String>) -> Vec<String> {
 impl TextRules {
     /// Compiles the file; a bad pattern is reported with its text.
     pub fn compile(f: &TextRulesFile) -> Result<TextRules, String> {
-        let re = |v: &[String]| -> Result<Vec<Regex>, String> {
-            v.iter()
-                .map(|p| Regex::new(p).map_err(|e| format!("bad pattern `{p}`: {e}")))
-                .collect()
+        let re = |v: &[String]| -> Result<RegexSet, String> {
+            for p in v {
+                regex::Regex::new(p).map_err(|e| format!("bad pattern `{p}`: {e}"))?;
+            }
+            RegexSet::new(v).map_err(|e| format!("bad patterns: {e}"))
         };
         let mut scope_words = Vec::new();
         for (words, s) in [
@@ -111,12 +117,19 @@ impl TextRules {
         ] {
             scope_words.extend(words.iter().map(|w| (w.clone(), s)));
         }
-        scope_words.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+        scope_words.sort_by_key(|w| std::cmp::Reverse(w.0.chars().count()));
+        let scope_matcher = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(scope_words.iter().map(|w| w.0.as_str()))
+            .map_err(|e| format!("scope words: {e}"))?;
         Ok(TextRules {
             body_end: re(&f.body.end)?,
             chrome: re(&f.body.chrome)?,
             title: re(&f.body.title)?,
             scope_words,
+            scope_matcher,
+            target_matcher: AhoCorasick::new(&f.modality.target)
+                .map_err(|e| format!("target words: {e}"))?,
             growth_up: longest_first(f.growth.up.clone()),
             growth_down: longest_first(f.growth.down.clone()),
             pp_up: longest_first(f.growth.pp_up.clone()),

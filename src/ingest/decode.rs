@@ -33,7 +33,10 @@ pub fn decode(bytes: &[u8], forced: Option<&str>) -> Result<Decoded, String> {
         return Err("binary data (NUL bytes), not text".into());
     }
     let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    det.feed(bytes, true);
+    // The first KiB tells the encoding as well as the whole file does (some
+    // 500 Chinese characters); the whole file is then decoded strictly.
+    let sample = &bytes[..bytes.len().min(1024)];
+    det.feed(sample, sample.len() == bytes.len());
     let guess = det.guess(None, chardetng::Utf8Detection::Deny);
     if guess == GB18030 || guess.name() == "GBK" {
         return strict(bytes, GB18030);

@@ -146,11 +146,23 @@ impl UnitTable {
 
     /// Resolves a written unit (`亿千瓦时`, `万元`, `台（套）`); `None` when unknown.
     pub fn resolve(&self, raw: &str) -> Option<UnitConv> {
-        let key = fold(raw);
+        // Text readers pass units already folded: skip folding when it would change nothing.
+        let key: std::borrow::Cow<str> = if raw.chars().all(|c| {
+            !c.is_whitespace()
+                && !c.is_ascii_uppercase()
+                && (c.is_ascii()
+                    || ('\u{4e00}'..='\u{9fff}').contains(&c)
+                    || matches!(c, '/' | '%'))
+        }) {
+            std::borrow::Cow::Borrowed(raw)
+        } else {
+            std::borrow::Cow::Owned(fold(raw))
+        };
+        let key = key.as_ref();
         if key.is_empty() {
             return None;
         }
-        if let Some(c) = self.bases.get(&key) {
+        if let Some(c) = self.bases.get(key) {
             return Some(c.clone());
         }
         // Longest base suffix whose prefix is a scale word.

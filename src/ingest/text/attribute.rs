@@ -2,7 +2,7 @@
 //! indicator, scope, period and growth.
 
 use super::lines::NormLine;
-use super::periods::{time_spans, TimeRole, TimeSpan};
+use super::periods::{TimeRole, TimeSpan};
 use super::spots::{spots, Role, Spot};
 use crate::config::pipeline::EntityDef;
 use crate::ingest::{FileOutput, SourceContext};
@@ -116,7 +116,11 @@ fn denominators(s: &str, scope_words: &[(String, Scope)]) -> Vec<(usize, usize)>
 }
 
 /// The text with quote marks and spaces removed, for matching labels; and where each byte came from.
-fn match_view(s: &str) -> (String, Vec<usize>) {
+fn match_view(s: &str) -> (std::borrow::Cow<'_, str>, Option<Vec<usize>>) {
+    if !s.contains(['“', '”', '"', '「', '」', '『', '』']) && !s.contains(char::is_whitespace)
+    {
+        return (std::borrow::Cow::Borrowed(s), None);
+    }
     let mut t = String::with_capacity(s.len());
     let mut map = Vec::with_capacity(s.len() + 1);
     for (i, c) in s.char_indices() {
@@ -129,7 +133,7 @@ fn match_view(s: &str) -> (String, Vec<usize>) {
         t.push(c);
     }
     map.push(s.len());
-    (t, map)
+    (std::borrow::Cow::Owned(t), Some(map))
 }
 
 /// Reads one sentence (`s` = `line.text[offset..offset + s.len()]`).
@@ -137,6 +141,7 @@ pub fn sentence(
     line: &NormLine,
     offset: usize,
     s: &str,
+    times: Vec<TimeSpan>,
     doc: &DocContext,
     ctx: &SourceContext,
     out: &mut FileOutput,
@@ -144,7 +149,16 @@ pub fn sentence(
     let rules = &ctx.dicts.text;
     let units = &ctx.dicts.units;
     let table = &ctx.dicts.indicators;
-    let times = time_spans(s);
+
+    // The flows of later sentences in this section that name no period take this one.
+    let paragraph_before = doc.paragraph.get();
+    if let Some(p) = times.iter().rev().find_map(|t| match t.role {
+        TimeRole::Context(p) if p.kind != crate::model::PeriodKind::AsOf => Some(p),
+        TimeRole::YearToDate => doc.month.map(Period::ytd),
+        _ => None,
+    }) {
+        doc.paragraph.set(Some(p));
+    }
     let quotes = quoted(s);
     let denoms = denominators(s, &rules.scope_words);
     let mut masked: Vec<(usize, usize)> = times.iter().map(|t| (t.start, t.end)).collect();
@@ -163,20 +177,25 @@ pub fn sentence(
         return;
     }
     let (mtext, mmap) = match_view(s);
+    let at = |i: usize| mmap.as_ref().map(|m| m[i.min(m.len() - 1)]).unwrap_or(i);
     let labels: Vec<LabelMatch> = table
         .find_in(&mtext)
         .into_iter()
         .map(|m| LabelMatch {
-            start: mmap[m.start],
-            end: mmap[m.end.min(mmap.len() - 1)],
+            start: at(m.start),
+            end: at(m.end),
             def: m.def,
         })
         .filter(|m| !denoms.iter().any(|&(a, b)| m.start >= a && m.end <= b))
         .collect();
     let mut scopes: Vec<(usize, usize, Scope)> = Vec::new();
-    for (w, sc) in &rules.scope_words {
-        for (i, _) in s.match_indices(w.as_str()) {
-            let e = i + w.len();
+    for hit in rules.scope_matcher.find_iter(s) {
+        {
+            let (i, e, sc) = (
+                hit.start(),
+                hit.end(),
+                &rules.scope_words[hit.pattern().as_usize()].1,
+            );
             // 占全市…, 高于全省, 拉动全市: the area compared with, not the subject's.
             let lead = &s[clause_start(i)..i];
             let comparative = [
@@ -212,7 +231,7 @@ pub fn sentence(
         );
         r.value = sp.value.map(|d| d.to_f64());
         if !sp.unit_raw.is_empty() {
-            r.unit = Some(sp.unit_raw.clone());
+            r.unit = Some(sp.unit_raw.to_string());
         }
         out.rejects.push(r);
     };
@@ -246,7 +265,7 @@ pub fn sentence(
                 None => return Err("今年以来 in a report whose latest month is unknown".into()),
             },
             Some(TimeRole::YearOnly) if t.and_then(|t| t.year).is_some() => Period::year(),
-            _ => match doc.paragraph.get() {
+            _ => match paragraph_before {
                 Some(p) if kind == IndicatorKind::Flow => p,
                 _ if kind == IndicatorKind::Flow => {
                     return Err(
@@ -266,7 +285,8 @@ pub fn sentence(
 
     // 分别: subjects before it paired in order with the figures after it.
     let mut paired: Vec<Option<usize>> = vec![None; found.len()];
-    for (ci, &cs) in starts.iter().enumerate() {
+    let has_list = s.contains("分别");
+    for (ci, &cs) in starts.iter().enumerate().filter(|_| has_list) {
         let ce = starts.get(ci + 1).copied().unwrap_or(s.len());
         let Some(fb) = s[cs..ce].find("分别").map(|p| p + cs) else {
             continue;
@@ -387,17 +407,8 @@ pub fn sentence(
                 _ => before,
             }
         };
-        let chosen = chosen.map(|m| {
-            carry_subject(
-                m,
-                last_label,
-                &mtext,
-                &mmap,
-                s,
-                table,
-                &rules.subject_prefixes,
-            )
-        });
+        let chosen =
+            chosen.map(|m| carry_subject(m, last_label, s, table, &rules.subject_prefixes));
 
         match &sp.role {
             Role::Growth(_) | Role::Points(_) => {
@@ -514,8 +525,8 @@ pub fn sentence(
                     period,
                     qualifier: None,
                     value: None,
-                    value_raw: sp.value_raw.clone(),
-                    unit_raw: sp.unit_raw.clone(),
+                    value_raw: sp.value_raw.to_string(),
+                    unit_raw: sp.unit_raw.to_string(),
                     span: (sp.start, sp.end),
                     approx: sp.approx,
                     yoy: None,
@@ -597,8 +608,8 @@ pub fn sentence(
                     period,
                     qualifier,
                     value: sp.value,
-                    value_raw: sp.value_raw.clone(),
-                    unit_raw: sp.unit_raw.clone(),
+                    value_raw: sp.value_raw.to_string(),
+                    unit_raw: sp.unit_raw.to_string(),
                     span: (sp.start, sp.end),
                     approx: sp.approx,
                     yoy: None,
@@ -614,12 +625,8 @@ pub fn sentence(
         }
     }
 
-    if let Some(p) = times.iter().rev().find_map(|t| match t.role {
-        TimeRole::Context(p) if p.kind != crate::model::PeriodKind::AsOf => Some(p),
-        TimeRole::YearToDate => doc.month.map(Period::ytd),
-        _ => None,
-    }) {
-        doc.paragraph.set(Some(p));
+    if pending.is_empty() {
+        return;
     }
     let excerpt = line.orig_slice(offset, offset + s.len()).trim().to_string();
     for p in pending {
@@ -696,8 +703,6 @@ fn qualifier_text(
 fn carry_subject(
     m: LabelMatch,
     last: Option<(usize, usize)>,
-    _mtext: &str,
-    _mmap: &[usize],
     s: &str,
     table: &crate::normalize::indicator::IndicatorTable,
     prefixes: &[String],

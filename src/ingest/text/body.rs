@@ -18,17 +18,14 @@ pub struct Body {
 const TITLE_WINDOW: usize = 12;
 
 pub fn isolate(lines: &[NormLine], rules: &TextRules) -> Body {
-    let is_chrome = |l: &NormLine| rules.chrome.iter().any(|r| r.is_match(&l.text));
+    let is_chrome = |l: &NormLine| rules.chrome.is_match(&l.text);
     let is_title = |l: &NormLine| {
         let t = l.text.trim();
-        !t.is_empty()
-            && t.chars().count() <= 60
-            && !t.contains('。')
-            && rules.title.iter().any(|r| r.is_match(t))
+        !t.is_empty() && t.chars().count() <= 60 && !t.contains('。') && rules.title.is_match(t)
     };
     let end = lines
         .iter()
-        .position(|l| rules.body_end.iter().any(|r| r.is_match(&l.text)))
+        .position(|l| rules.body_end.is_match(&l.text))
         .unwrap_or(lines.len());
     let non_empty: Vec<usize> = (0..end)
         .filter(|&i| !lines[i].text.trim().is_empty())

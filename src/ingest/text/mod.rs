@@ -62,10 +62,28 @@ pub fn read(text: &str, file_name: &str, ctx: &SourceContext) -> Result<FileOutp
         .or_else(|| periods::document_year(&titles, &body_lines, &chrome, file_name));
 
     // The latest month the body reports, for 截至目前 and 今年以来.
+    // Sentences worth reading, with their time phrases (found once, used twice).
+    let mut work: Vec<(usize, usize, usize, Vec<periods::TimeSpan>)> = Vec::new();
+    for (li, line) in all.iter().enumerate().take(body.end).skip(body.start) {
+        for (a, b) in sentences(&line.text) {
+            let s = &line.text[a..b];
+            // Most sentences of a report hold no number and name no period.
+            let numeric = s
+                .chars()
+                .any(|c| c.is_ascii_digit() || crate::normalize::cn_number::is_cn_numeral_char(c));
+            if numeric
+                || ["半年", "季度", "以来", "全年"]
+                    .iter()
+                    .any(|w| s.contains(w))
+            {
+                work.push((li, a, b, time_spans(s)));
+            }
+        }
+    }
     let mut month: Option<u8> = None;
-    for l in &body_lines {
-        for t in time_spans(l) {
-            if let TimeRole::Context(p) = t.role {
+    for (_, _, _, spans) in &work {
+        for t in spans {
+            if let TimeRole::Context(p) = &t.role {
                 if p.kind != crate::model::PeriodKind::AsOf {
                     month = month.max(p.month_to);
                 }
@@ -133,13 +151,14 @@ pub fn read(text: &str, file_name: &str, ctx: &SourceContext) -> Result<FileOutp
         parents,
     };
     let mut out = FileOutput::default();
-    for line in &all[body.start..body.end] {
+    let mut next = work.into_iter().peekable();
+    for (li, line) in all.iter().enumerate().take(body.end).skip(body.start) {
         // A section heading (一、 (二) 3.) ends the period that governed the lines before it.
         if HEADING.is_match(&line.text) {
             doc.paragraph.set(None);
         }
-        for (a, b) in sentences(&line.text) {
-            attribute::sentence(line, a, &line.text[a..b], &doc, ctx, &mut out);
+        while let Some((_, a, b, times)) = next.next_if(|w| w.0 == li) {
+            attribute::sentence(line, a, &line.text[a..b], times, &doc, ctx, &mut out);
         }
     }
     Ok(out)

@@ -91,10 +91,33 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
                 });
             }
         };
-    for m in DATE.find_iter(s) {
+    // One pass over the characters decides which scans can match at all.
+    let (mut yue, mut nian, mut ri, mut sep, mut dots, mut named, mut as_of, mut ge) =
+        (false, false, false, false, 0, false, false, false);
+    for c in s.chars() {
+        match c {
+            '月' => yue = true,
+            '年' => nian = true,
+            '日' => ri = true,
+            '-' | '/' => sep = true,
+            '.' => dots += 1,
+            '季' | '半' | '全' | '今' | '本' | '以' => named = true,
+            '截' | '底' | '末' | '目' | '当' | '现' => as_of = true,
+            '个' => ge = true,
+            _ => {}
+        }
+    }
+    // Literal prefilters: most sentences need only one or two of these scans.
+    let dates = if ri || sep || dots >= 2 {
+        DATE.find_iter(s).collect()
+    } else {
+        Vec::new()
+    };
+    for m in dates {
         push(&mut out, m.start(), m.end(), None, TimeRole::Inert);
     }
-    for c in RANGE.captures_iter(s) {
+    let has_month = yue;
+    for c in RANGE.captures_iter(if has_month { s } else { "" }) {
         let m = c.get(0).expect("whole match");
         let (a, b) = (small_number(&c[2]), small_number(&c[3]));
         let role = match (a, b) {
@@ -105,7 +128,7 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
         };
         push(&mut out, m.start(), m.end(), year_of(c.get(1)), role);
     }
-    for c in FIRST_N.captures_iter(s) {
+    for c in FIRST_N.captures_iter(if ge && yue { s } else { "" }) {
         let m = c.get(0).expect("whole match");
         let role = small_number(&c[1])
             .filter(|n| (1..=12).contains(n))
@@ -118,7 +141,8 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
             role.unwrap_or(TimeRole::Inert),
         );
     }
-    for c in NAMED.captures_iter(s) {
+
+    for c in NAMED.captures_iter(if named { s } else { "" }) {
         let m = c.get(0).expect("whole match");
         let name = &c[2];
         let role = match name {
@@ -132,7 +156,8 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
         };
         push(&mut out, m.start(), m.end(), year_of(c.get(1)), role);
     }
-    for c in AS_OF.captures_iter(s) {
+
+    for c in AS_OF.captures_iter(if as_of { s } else { "" }) {
         let m = c.get(0).expect("whole match");
         let month = c
             .get(2)
@@ -149,7 +174,7 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
         };
         push(&mut out, m.start(), m.end(), year_of(c.get(1)), role);
     }
-    for c in YEAR.captures_iter(s) {
+    for c in YEAR.captures_iter(if nian { s } else { "" }) {
         let m = c.get(0).expect("whole match");
         push(
             &mut out,
@@ -159,7 +184,7 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
             TimeRole::YearOnly,
         );
     }
-    for c in MONTH.captures_iter(s) {
+    for c in MONTH.captures_iter(if has_month { s } else { "" }) {
         let m = c.get(0).expect("whole match");
         let role = small_number(&c[2])
             .filter(|n| (1..=12).contains(n))

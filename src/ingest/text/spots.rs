@@ -2,6 +2,7 @@
 //! a growth rate, a change in points, a share, a rank — or not a figure at
 //! all (a name, a date, a threshold, an ordinal).
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -37,13 +38,13 @@ pub enum Role {
 
 /// A number found in a sentence.
 #[derive(Debug, Clone)]
-pub struct Spot {
+pub struct Spot<'a> {
     /// Byte span of number and unit (what the locator points at).
     pub start: usize,
     pub end: usize,
     pub value: Option<Decimal>,
-    pub value_raw: String,
-    pub unit_raw: String,
+    pub value_raw: Cow<'a, str>,
+    pub unit_raw: Cow<'a, str>,
     pub approx: bool,
     pub role: Role,
     /// A threshold (`5000万元以上`, `超过50万元的`): names a class, not a figure.
@@ -73,15 +74,21 @@ fn is_punct(c: char) -> bool {
 
 /// Finds every number of `s` outside `masked` spans, reads its unit and decides its role.
 /// `clause_start(i)` gives the start of the clause holding byte `i`.
-pub fn spots(
-    s: &str,
+pub fn spots<'a>(
+    s: &'a str,
     masked: &[(usize, usize)],
     rules: &TextRules,
     units: &UnitTable,
     clause_start: impl Fn(usize) -> usize,
-) -> Vec<Spot> {
-    let mut out: Vec<Spot> = Vec::new();
+) -> Vec<Spot<'a>> {
+    let mut out: Vec<Spot<'a>> = Vec::new();
     let mut skip_until = 0;
+    // Where the sentence turns to plans (力争, 预计): every figure after it is a target.
+    let target_from = rules
+        .target_matcher
+        .find(s)
+        .map(|m| m.start())
+        .unwrap_or(usize::MAX);
     for m in NUM.find_iter(s) {
         let (ns, ne) = (m.start(), m.end());
         if ns < skip_until || masked.iter().any(|&(a, b)| ns < b && a < ne) {
@@ -132,14 +139,14 @@ pub fn spots(
         let mut pos = if round { ne + '余'.len_utf8() } else { ne };
         let mut approx = round;
         // 十余家, 百余项, 3亿多元
-        let mut unit_raw = String::new();
+        let mut unit_raw: Cow<'a, str> = Cow::Borrowed("");
         if let Some(u) = units.unit_at(s, pos) {
-            unit_raw = u.to_string();
+            unit_raw = Cow::Borrowed(u);
             pos += u.len();
         } else if let Some(w) = ["余", "多"].iter().find(|w| s[pos..].starts_with(*w)) {
             if let Some(u) = units.unit_at(s, pos + w.len()) {
                 approx = true;
-                unit_raw = u.to_string();
+                unit_raw = Cow::Borrowed(u);
                 pos += w.len() + u.len();
             }
         } else {
@@ -150,7 +157,7 @@ pub fn spots(
                         if let Some(r2) = rest.strip_prefix(w) {
                             if let Some(u) = units.unit_at(r2, 0) {
                                 approx = true;
-                                unit_raw = format!("{scale}{u}");
+                                unit_raw = Cow::Owned(format!("{scale}{u}"));
                                 pos += scale.len() + w.len() + u.len();
                             }
                         }
@@ -177,11 +184,11 @@ pub fn spots(
                         start: ns,
                         end,
                         value: None,
-                        value_raw: s[ns..end - unit2.len()].to_string(),
+                        value_raw: Cow::Borrowed(&s[ns..end - unit2.len()]),
                         unit_raw: if unit2.is_empty() {
                             unit_raw.clone()
                         } else {
-                            unit2.to_string()
+                            Cow::Borrowed(unit2)
                         },
                         approx: true,
                         role: Role::Reject(format!(
@@ -202,8 +209,8 @@ pub fn spots(
                     start: ns,
                     end,
                     value: None,
-                    value_raw: s[ns..end - u.len()].to_string(),
-                    unit_raw: u.to_string(),
+                    value_raw: Cow::Borrowed(&s[ns..end - u.len()]),
+                    unit_raw: Cow::Borrowed(u),
                     approx: true,
                     role: Role::Reject(format!(
                         "an approximate count ({}): not a single value",
@@ -228,7 +235,7 @@ pub fn spots(
                     start: ns,
                     end: ne,
                     value,
-                    value_raw: raw.to_string(),
+                    value_raw: Cow::Borrowed(raw),
                     unit_raw: "位".into(),
                     approx,
                     role: Role::Rank,
@@ -242,7 +249,7 @@ pub fn spots(
                 start: ns,
                 end: unit_end,
                 value: None,
-                value_raw: raw.to_string(),
+                value_raw: Cow::Borrowed(raw),
                 unit_raw,
                 approx: true,
                 role: Role::Reject(format!("an approximate pair ({raw}): not a single value")),
@@ -285,12 +292,12 @@ pub fn spots(
                 .any(|(w, _)| before[..before.len() - 1].ends_with(w.as_str()));
         let role = if comparator {
             Role::Reject("a comparator value of another area, not this figure".into())
-        } else if rules.target.iter().any(|w| before.contains(w.as_str())) {
+        } else if target_from < ns {
             Role::Reject("a target or forecast, not an achieved figure".into())
         } else if threshold {
             Role::NotAFigure
         } else if before.ends_with('第') {
-            if matches!(unit_raw.as_str(), "位" | "名") {
+            if matches!(unit_raw.as_ref(), "位" | "名") {
                 Role::Rank
             } else {
                 Role::NotAFigure
@@ -302,7 +309,7 @@ pub fn spots(
             start: ns,
             end: unit_end,
             value,
-            value_raw: raw.to_string(),
+            value_raw: Cow::Borrowed(raw),
             unit_raw,
             approx,
             role,
@@ -350,12 +357,13 @@ fn classify(clause: &str, unit: &str, value: &mut Option<Decimal>, rules: &TextR
                 return Role::Reject("a gap to another area, not a change over time".into());
             }
             let v = value.map(|d| d.to_f64()).unwrap_or(f64::NAN);
-            let sign = if ends_with_any(trimmed, &rules.pp_down).is_some()
-                || (clause.contains("降幅") && trimmed.ends_with("扩大"))
+            // 降幅收窄: a decline narrowing is a rise in the rate; 降幅扩大 a fall.
+            let sign = if clause.contains("降幅") && trimmed.ends_with("收窄") {
+                1.0
+            } else if (clause.contains("降幅") && trimmed.ends_with("扩大"))
+                || ends_with_any(trimmed, &rules.pp_down).is_some()
             {
                 -1.0
-            } else if clause.contains("降幅") && trimmed.ends_with("收窄") {
-                1.0
             } else {
                 1.0
             };
