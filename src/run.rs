@@ -92,6 +92,7 @@ pub fn compute(p: &Pipeline) -> Result<Computed> {
             rejects: r.output.rejects.len(),
             cached: false,
             error: r.error.clone(),
+            notes: r.output.notes.clone(),
         });
         tables.observations.extend(r.output.observations);
         tables.rejects.extend(r.output.rejects);

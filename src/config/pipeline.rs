@@ -41,6 +41,9 @@ struct PipelineSection {
     keep_runs: Option<usize>,
     #[serde(default)]
     year: Option<i32>,
+    /// Accept parks no [[entities]] entry names, each as its own entity (for corpora of many parks).
+    #[serde(default)]
+    open_entities: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -262,6 +265,7 @@ impl Pipeline {
             }
         }
         entities.defs = pf.entities.clone();
+        entities.open = pf.pipeline.open_entities;
         for e in &pf.entities {
             if let Some(p) = &e.parent {
                 if entities.get(p).is_none() {

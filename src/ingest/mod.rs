@@ -3,6 +3,7 @@
 pub mod csv_table;
 pub mod decode;
 pub mod discover;
+pub mod sheet;
 pub mod text;
 
 use std::path::PathBuf;
@@ -31,6 +32,8 @@ pub struct InputFile {
 pub struct FileOutput {
     pub observations: Vec<Observation>,
     pub rejects: Vec<Reject>,
+    /// Things worth telling about the file that are not rows (a hidden sheet skipped).
+    pub notes: Vec<String>,
 }
 
 /// Everything a reader needs to know about the file it reads.
@@ -100,7 +103,14 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
             res.encoding = Some(d.encoding);
             csv_table::read(&d.text, &ctx)
         }),
-        SourceKind::Sheet => Err("spreadsheet inputs are not read by this version yet".to_string()),
+        SourceKind::Sheet => {
+            let name = input
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            sheet::read(bytes, &name, &ctx)
+        }
         SourceKind::Text => decode::decode(&bytes, forced).and_then(|d| {
             res.encoding = Some(d.encoding);
             let name = input

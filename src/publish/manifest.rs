@@ -20,6 +20,8 @@ pub struct InputRecord {
     pub rejects: usize,
     pub cached: bool,
     pub error: Option<String>,
+    /// What the reader noticed that is not a row (a hidden sheet skipped).
+    pub notes: Vec<String>,
 }
 
 /// The whole manifest.

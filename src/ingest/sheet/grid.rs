@@ -1,0 +1,153 @@
+//! A worksheet as a grid of typed cells, with merged regions filled from their top-left cell.
+
+use calamine::{Data, Dimensions, Range};
+
+/// One cell as the reader needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+    /// A formula error (`#DIV/0!`), as Excel shows it.
+    Error(String),
+    /// A date or time: not a figure.
+    Date,
+}
+
+impl Cell {
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Cell::Text(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// A sheet's used range; `origin` is the absolute (row, col) of cell (0, 0).
+#[derive(Debug)]
+pub struct Grid {
+    pub name: String,
+    pub rows: usize,
+    pub cols: usize,
+    pub origin: (u32, u32),
+    cells: Vec<Cell>,
+}
+
+fn cell_of(d: &Data) -> Cell {
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Bool(b) => Cell::Text(b.to_string()),
+        Data::Error(e) => Cell::Error(format!("{e}")),
+        Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => Cell::Date,
+    }
+}
+
+impl Grid {
+    pub fn new(name: &str, range: &Range<Data>, merged: &[Dimensions]) -> Grid {
+        let origin = range.start().unwrap_or((0, 0));
+        let (rows, cols) = (range.height(), range.width());
+        let mut cells: Vec<Cell> = range.cells().map(|(_, _, d)| cell_of(d)).collect();
+        cells.resize(rows * cols, Cell::Empty);
+        let mut g = Grid {
+            name: name.to_string(),
+            rows,
+            cols,
+            origin,
+            cells,
+        };
+        for m in merged {
+            let (r0, c0) = (
+                m.start.0.saturating_sub(origin.0) as usize,
+                m.start.1.saturating_sub(origin.1) as usize,
+            );
+            let (r1, c1) = (
+                m.end.0.saturating_sub(origin.0) as usize,
+                m.end.1.saturating_sub(origin.1) as usize,
+            );
+            if r0 >= rows
+                || c0 >= cols
+                || (m.end.0 - m.start.0) as usize * (m.end.1 - m.start.1) as usize > 100_000
+            {
+                continue;
+            }
+            let v = g.get(r0, c0).clone();
+            for r in r0..=r1.min(rows - 1) {
+                for c in c0..=c1.min(cols - 1) {
+                    if (r, c) != (r0, c0) && g.get(r, c).is_empty() {
+                        g.cells[r * cols + c] = v.clone();
+                    }
+                }
+            }
+        }
+        g
+    }
+
+    pub fn get(&self, r: usize, c: usize) -> &Cell {
+        self.cells
+            .get(r * self.cols + c)
+            .filter(|_| c < self.cols)
+            .unwrap_or(&Cell::Empty)
+    }
+
+    /// `Sheet!D7` for a grid position.
+    pub fn locator(&self, r: usize, c: usize) -> String {
+        format!(
+            "{}!{}{}",
+            self.name,
+            col_letters(self.origin.1 as usize + c),
+            self.origin.0 as usize + r + 1
+        )
+    }
+
+    /// The non-empty texts of a row, in order.
+    pub fn row_texts(&self, r: usize) -> impl Iterator<Item = (usize, &str)> {
+        (0..self.cols).filter_map(move |c| {
+            self.get(r, c)
+                .text()
+                .map(|t| (c, t.trim()))
+                .filter(|(_, t)| !t.is_empty())
+        })
+    }
+
+    pub fn row_is_empty(&self, r: usize) -> bool {
+        (0..self.cols).all(|c| self.get(r, c).is_empty())
+    }
+}
+
+/// `A`, `Z`, `AA` … for a 0-based column.
+pub fn col_letters(mut c: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (c % 26) as u8);
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(col_letters(0), "A");
+        assert_eq!(col_letters(25), "Z");
+        assert_eq!(col_letters(26), "AA");
+        assert_eq!(col_letters(16383), "XFD");
+    }
+}

@@ -1,0 +1,236 @@
+//! Layout detection: where a sheet's title, unit, header rows and data rows
+//! are, and what each column holds.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::grid::{Cell, Grid};
+use crate::config::dictionary::{ColumnRole, Layout};
+use crate::normalize::label::fold;
+use crate::normalize::period::small_number;
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    Entity,
+    Indicator,
+    Unit,
+    Year,
+    Period,
+    /// A value of the period named in the column (or the sheet's period).
+    Value,
+    /// 本月 / 当月 / 8月: the single month (its month when the header names one).
+    Month(Option<u8>),
+    /// 累计 / 1-8月 / 本年: year to date.
+    Ytd(Option<u8>),
+    /// 上年同期(累计): last year's year to date.
+    Prior(Option<u8>),
+    /// 同比(%) / 增速 / ±%: growth of the year to date.
+    Yoy(Option<u8>),
+}
+
+/// The detected layout of one sheet.
+#[derive(Debug, Clone)]
+pub struct SheetLayout {
+    /// Title text (the first lines above the header), for year, month and park.
+    pub title: String,
+    /// The unit stated for the whole sheet (`单位:万元`).
+    pub unit: Option<String>,
+    pub header_rows: (usize, usize),
+    pub first_data_row: usize,
+    pub cols: Vec<(usize, Col)>,
+}
+
+static RANGE_MONTH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"1\s*(?:-|—|–|~|至|－)\s*(\d{1,2})月").expect("static pattern"));
+static ANY_MONTH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^\d])(\d{1,2})月").expect("static pattern"));
+static UNIT_CELL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:计量)?单位\s*[:：]\s*(\S+)").expect("static pattern"));
+static CODE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:[甲乙丙丁戊]|\d{1,2})$").expect("static pattern"));
+
+/// The month a header names: `1-8月` → 8, `8月` → 8.
+fn month_in(t: &str) -> Option<u8> {
+    RANGE_MONTH
+        .captures(t)
+        .or_else(|| ANY_MONTH.captures(t))
+        .and_then(|c| c[1].parse::<u8>().ok())
+        .filter(|m| (1..=12).contains(m))
+}
+
+/// The role of a column from its (combined) header text. Growth, last year
+/// and cumulative are tested before a bare `8月`, which would read as the month.
+pub fn column_role(header: &str, layout: &Layout) -> Option<Col> {
+    let t = fold(header);
+    if t.is_empty() || t == "序号" {
+        return None;
+    }
+    match layout.role_of(&t) {
+        Some(ColumnRole::Entity) => return Some(Col::Entity),
+        Some(ColumnRole::Indicator) => return Some(Col::Indicator),
+        Some(ColumnRole::Unit) => return Some(Col::Unit),
+        Some(ColumnRole::Year) => return Some(Col::Year),
+        Some(ColumnRole::Period) => return Some(Col::Period),
+        Some(ColumnRole::Value) => return Some(Col::Value),
+        _ => {}
+    }
+    let m = month_in(&t);
+    if ["同比", "增速", "增长", "增幅", "增减", "±", "%", "增长率"]
+        .iter()
+        .any(|w| t.contains(w))
+    {
+        return Some(Col::Yoy(m));
+    }
+    if t.contains("上年") || t.contains("去年") {
+        return Some(Col::Prior(m));
+    }
+    if t.contains("累计") || t.contains("本年") || t.contains("完成值") || RANGE_MONTH.is_match(&t)
+    {
+        return Some(Col::Ytd(m));
+    }
+    if t.contains("本月") || t.contains("当月") || (m.is_some() && t.ends_with('月')) {
+        return Some(Col::Month(m));
+    }
+    None
+}
+
+fn is_label_header(t: &str, layout: &Layout) -> bool {
+    matches!(
+        layout.role_of(t),
+        Some(ColumnRole::Indicator | ColumnRole::Entity)
+    )
+}
+
+/// Finds the header, column roles and data rows of a sheet; `None` when it holds no table.
+pub fn detect(g: &Grid, layout: &Layout) -> Option<SheetLayout> {
+    let scan = g.rows.min(20);
+    let header = (0..scan).find(|&r| {
+        let texts: Vec<&str> = g.row_texts(r).map(|(_, t)| t).collect();
+        texts.iter().any(|t| is_label_header(t, layout)) && {
+            let n = |rr: usize| {
+                g.row_texts(rr)
+                    .filter(|(_, t)| {
+                        matches!(
+                            column_role(t, layout),
+                            Some(
+                                Col::Month(_)
+                                    | Col::Ytd(_)
+                                    | Col::Prior(_)
+                                    | Col::Yoy(_)
+                                    | Col::Value
+                            )
+                        )
+                    })
+                    .count()
+            };
+            n(r) + if r + 1 < g.rows { n(r + 1) } else { 0 } >= 1
+        }
+    })?;
+    // A second header row: value words under a group, or a code row (甲 乙 1 2 3 4).
+    let next = header + 1;
+    let mut header_end = header;
+    let mut first_data = header + 1;
+    if next < g.rows {
+        let texts: Vec<(usize, &str)> = g.row_texts(next).collect();
+        let has_numbers = (0..g.cols).any(|c| matches!(g.get(next, c), Cell::Number(_)));
+        let code_row =
+            !texts.is_empty() && texts.iter().all(|(_, t)| CODE.is_match(t)) && !has_numbers;
+        let sub_header =
+            !has_numbers && texts.iter().any(|(_, t)| column_role(t, layout).is_some());
+        if code_row {
+            first_data = next + 1;
+        } else if sub_header {
+            header_end = next;
+            first_data = next + 1;
+        }
+    }
+    let mut cols = Vec::new();
+    for c in 0..g.cols {
+        let top = g.get(header, c).text().unwrap_or("").trim().to_string();
+        let bottom = if header_end > header {
+            g.get(header_end, c).text().unwrap_or("").trim().to_string()
+        } else {
+            String::new()
+        };
+        let combined = if bottom.is_empty() || bottom == top {
+            top.clone()
+        } else {
+            format!("{top}{bottom}")
+        };
+        let role = column_role(&combined, layout)
+            .or_else(|| column_role(&bottom, layout))
+            .or_else(|| column_role(&top, layout));
+        if let Some(role) = role {
+            cols.push((c, role));
+        }
+    }
+    if !cols.iter().any(|(_, r)| matches!(r, Col::Indicator)) {
+        return None;
+    }
+    let mut title = String::new();
+    let mut unit = None;
+    for r in 0..header {
+        for (_, t) in g.row_texts(r) {
+            let f = fold(t);
+            if let Some(c) = UNIT_CELL.captures(&f) {
+                unit = Some(c[1].to_string());
+            } else if !f.starts_with("填报") && !f.starts_with("制表") {
+                title.push_str(t);
+                title.push(' ');
+            }
+        }
+    }
+    Some(SheetLayout {
+        title: title.trim().to_string(),
+        unit,
+        header_rows: (header, header_end),
+        first_data_row: first_data,
+        cols,
+    })
+}
+
+/// The report month and year a title, sheet name or file name states (`2024年1-8月` → (2024, 8)).
+pub fn period_of(texts: &[&str]) -> (Option<i32>, Option<u8>) {
+    static YEAR: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年").expect("static pattern"));
+    let mut year = None;
+    let mut month = None;
+    for t in texts {
+        let f = fold(t);
+        if year.is_none() {
+            year = YEAR.captures(&f).and_then(|c| c[1].parse().ok());
+        }
+        if month.is_none() {
+            month = month_in(&f).or_else(|| {
+                static CN: LazyLock<Regex> = LazyLock::new(|| {
+                    Regex::new(r"([一二三四五六七八九十]{1,3})月").expect("static pattern")
+                });
+                CN.captures(&f).and_then(|c| small_number(&c[1]))
+            });
+        }
+    }
+    (year, month)
+}
+
+/// A row that ends the table: notes and signatures.
+pub fn is_footer(text: &str) -> bool {
+    let f = fold(text);
+    [
+        "注:",
+        "注1",
+        "注",
+        "说明:",
+        "填报人",
+        "审核人",
+        "制表人",
+        "制表:",
+        "单位负责人",
+        "联系电话",
+        "填报日期",
+    ]
+    .iter()
+    .any(|w| f.starts_with(w))
+        && !f.starts_with("注册")
+}
