@@ -126,9 +126,10 @@ pub fn compute(p: &Pipeline) -> Result<Computed> {
 
 /// Sorts observations by fact key, then place: the published order.
 pub fn sort_observations(obs: &mut [Observation]) {
-    obs.sort_by(|a, b| {
-        reconcile::facts::key_of(a)
-            .cmp(&reconcile::facts::key_of(b))
+    use rayon::slice::ParallelSliceMut;
+    obs.par_sort_by(|a, b| {
+                reconcile::facts::key_ref(a)
+            .cmp(&reconcile::facts::key_ref(b))
             .then_with(|| a.source_path.cmp(&b.source_path))
             .then_with(|| a.locator.cmp(&b.locator))
             .then_with(|| a.obs_id.cmp(&b.obs_id))

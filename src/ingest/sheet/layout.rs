@@ -7,6 +7,7 @@ use regex::Regex;
 
 use super::grid::{Cell, Grid};
 use crate::config::dictionary::{ColumnRole, Layout};
+use crate::normalize::indicator::IndicatorTable;
 use crate::normalize::label::fold;
 use crate::normalize::period::small_number;
 
@@ -39,7 +40,9 @@ pub struct SheetLayout {
     pub unit: Option<String>,
     pub header_rows: (usize, usize),
     pub first_data_row: usize,
-    pub cols: Vec<(usize, Col)>,
+        pub cols: Vec<(usize, Col)>,
+    /// Columns whose header names an indicator (parks or months as rows): the label as written.
+    pub col_indicator: Vec<(usize, String)>,
 }
 
 static RANGE_MONTH: LazyLock<Regex> =
@@ -72,7 +75,7 @@ pub fn column_role(header: &str, layout: &Layout) -> Option<Col> {
         Some(ColumnRole::Indicator) => return Some(Col::Indicator),
         Some(ColumnRole::Unit) => return Some(Col::Unit),
         Some(ColumnRole::Year) => return Some(Col::Year),
-        Some(ColumnRole::Period) => return Some(Col::Period),
+                Some(ColumnRole::Period | ColumnRole::Month) => return Some(Col::Period),
         Some(ColumnRole::Value) => return Some(Col::Value),
         _ => {}
     }
@@ -104,11 +107,12 @@ fn is_label_header(t: &str, layout: &Layout) -> bool {
 }
 
 /// Finds the header, column roles and data rows of a sheet; `None` when it holds no table.
-pub fn detect(g: &Grid, layout: &Layout) -> Option<SheetLayout> {
+pub fn detect(g: &Grid, layout: &Layout, indicators: &IndicatorTable) -> Option<SheetLayout> {
+    let names_indicator = |t: &str| !t.is_empty() && indicators.lookup_label(t).0.is_some();
     let scan = g.rows.min(20);
     let header = (0..scan).find(|&r| {
         let texts: Vec<&str> = g.row_texts(r).map(|(_, t)| t).collect();
-        texts.iter().any(|t| is_label_header(t, layout)) && {
+        texts.iter().any(|t| is_label_header(t, layout) || matches!(column_role(t, layout), Some(Col::Period))) && {
             let n = |rr: usize| {
                 g.row_texts(rr)
                     .filter(|(_, t)| {
@@ -121,7 +125,7 @@ pub fn detect(g: &Grid, layout: &Layout) -> Option<SheetLayout> {
                                     | Col::Yoy(_)
                                     | Col::Value
                             )
-                        )
+                        ) || names_indicator(t)
                     })
                     .count()
             };
@@ -147,6 +151,7 @@ pub fn detect(g: &Grid, layout: &Layout) -> Option<SheetLayout> {
         }
     }
     let mut cols = Vec::new();
+    let mut col_indicator = Vec::new();
     for c in 0..g.cols {
         let top = g.get(header, c).text().unwrap_or("").trim().to_string();
         let bottom = if header_end > header {
@@ -159,14 +164,21 @@ pub fn detect(g: &Grid, layout: &Layout) -> Option<SheetLayout> {
         } else {
             format!("{top}{bottom}")
         };
+        // A header naming an indicator (规上工业总产值(亿元) over 1-8月 | 同比): the column holds that indicator.
+        let ind_label = [&top, &combined].into_iter().find(|t| names_indicator(t)).cloned();
         let role = column_role(&combined, layout)
             .or_else(|| column_role(&bottom, layout))
-            .or_else(|| column_role(&top, layout));
-        if let Some(role) = role {
-            cols.push((c, role));
+            .or_else(|| if ind_label.as_deref() == Some(top.as_str()) && !bottom.is_empty() { None } else { column_role(&top, layout) });
+        match (role, ind_label) {
+            (Some(Col::Indicator | Col::Entity | Col::Unit | Col::Year | Col::Period), _) | (Some(_), None) => cols.push((c, role.unwrap_or(Col::Value))),
+            (role, Some(label)) => {
+                cols.push((c, role.unwrap_or(Col::Value)));
+                col_indicator.push((c, label));
+            }
+            (None, None) => {}
         }
     }
-    if !cols.iter().any(|(_, r)| matches!(r, Col::Indicator)) {
+    if !cols.iter().any(|(_, r)| matches!(r, Col::Indicator)) && col_indicator.is_empty() {
         return None;
     }
     let mut title = String::new();
@@ -188,6 +200,7 @@ pub fn detect(g: &Grid, layout: &Layout) -> Option<SheetLayout> {
         header_rows: (header, header_end),
         first_data_row: first_data,
         cols,
+        col_indicator,
     })
 }
 

@@ -135,12 +135,16 @@ fn cell_value(
 
 fn read_sheet(g: &Grid, file_name: &str, ctx: &SourceContext, out: &mut FileOutput) {
     let layout = &ctx.dicts.layout;
-    let Some(sl) = layout::detect(g, layout) else {
+    let Some(sl) = layout::detect(g, layout, &ctx.dicts.indicators) else {
         // No table here (a notes sheet, an empty sheet): any number in it is still accounted for.
         for r in 0..g.rows {
             for c in 0..g.cols {
                 if let Cell::Number(f) = g.get(r, c) {
-                    let mut rej = ctx.src.reject(g.locator(r, c), format!("{f}"), "a number outside any table layout this reader recognizes; set the header row in the pipeline");
+                    let mut rej = ctx.src.reject(
+                        g.locator(r, c),
+                        format!("{f}"),
+                        "a number outside any table layout this reader recognizes; set the header row in the pipeline",
+                    );
                     rej.value = Some(*f);
                     out.rejects.push(rej);
                 }
@@ -149,41 +153,35 @@ fn read_sheet(g: &Grid, file_name: &str, ctx: &SourceContext, out: &mut FileOutp
         return;
     };
     let (t_year, t_month) = layout::period_of(&[&sl.title, &g.name, file_name]);
-    let sheet_entity = if sl.cols.iter().any(|(_, c)| *c == Col::Entity) {
-        None
-    } else {
-        sheet_entity(&sl.title, file_name, ctx)
-    };
-    let col = |role: fn(&Col) -> bool| sl.cols.iter().find(|(_, c)| role(c)).map(|(i, _)| *i);
-    let ind_col = col(|c| *c == Col::Indicator);
-    let unit_col = col(|c| *c == Col::Unit);
-    let ent_col = col(|c| *c == Col::Entity);
+    let has = |want: Col| sl.cols.iter().find(|(_, c)| *c == want).map(|(i, _)| *i);
+    let sheet_entity = if has(Col::Entity).is_some() { None } else { sheet_entity(&sl.title, file_name, ctx) };
+    let cols = Cols { indicator: has(Col::Indicator), unit: has(Col::Unit), entity: has(Col::Entity), period: has(Col::Period), year: has(Col::Year) };
     for r in sl.first_data_row..g.rows {
         if g.row_is_empty(r) {
             continue;
         }
-        let first_text = g
-            .row_texts(r)
-            .next()
-            .map(|(_, t)| t.to_string())
-            .unwrap_or_default();
+        let first_text = g.row_texts(r).next().map(|(_, t)| t.to_string()).unwrap_or_default();
         if layout::is_footer(&first_text) {
             break;
         }
-        read_row(
-            g,
-            &sl,
-            r,
-            ind_col,
-            unit_col,
-            ent_col,
-            sheet_entity.as_ref(),
-            t_year,
-            t_month,
-            ctx,
-            out,
-        );
+        read_row(g, &sl, r, &cols, sheet_entity.as_ref(), t_year, t_month, ctx, out);
     }
+}
+
+/// The columns that say what a row is about.
+struct Cols {
+    indicator: Option<usize>,
+    unit: Option<usize>,
+    entity: Option<usize>,
+    period: Option<usize>,
+    year: Option<usize>,
+}
+
+/// A value column of a row: where, what it holds, and which indicator label names it.
+struct ValueCol<'a> {
+    col: usize,
+    role: Col,
+    label: &'a str,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -191,9 +189,7 @@ fn read_row(
     g: &Grid,
     sl: &SheetLayout,
     r: usize,
-    ind_col: Option<usize>,
-    unit_col: Option<usize>,
-    ent_col: Option<usize>,
+    cols: &Cols,
     sheet_entity: Option<&EntityDef>,
     year: Option<i32>,
     month: Option<u8>,
@@ -201,47 +197,25 @@ fn read_row(
     out: &mut FileOutput,
 ) {
     let layout = &ctx.dicts.layout;
-    let label = ind_col
-        .and_then(|c| g.get(r, c).text())
-        .unwrap_or("")
-        .to_string();
-    // Value cells of the row, with their role.
-    let values: Vec<(usize, Col)> = sl
+    let row_label = cols.indicator.and_then(|c| g.get(r, c).text()).unwrap_or("");
+    let values: Vec<ValueCol> = sl
         .cols
         .iter()
-        .copied()
-        .filter(|(_, c)| {
-            matches!(
-                c,
-                Col::Month(_) | Col::Ytd(_) | Col::Prior(_) | Col::Yoy(_) | Col::Value
-            )
-        })
+        .filter(|(_, c)| matches!(c, Col::Month(_) | Col::Ytd(_) | Col::Prior(_) | Col::Yoy(_) | Col::Value))
+        .map(|&(col, role)| ValueCol { col, role, label: sl.col_indicator.iter().find(|(c, _)| *c == col).map(|(_, l)| l.as_str()).unwrap_or(row_label) })
         .collect();
-    let figure_cells: Vec<(usize, Col)> = values
-        .iter()
-        .copied()
-        .filter(|(c, _)| !matches!(cell_value(g.get(r, *c), layout), Ok(None)))
-        .collect();
+    let figure_cells: Vec<&ValueCol> = values.iter().filter(|v| !matches!(cell_value(g.get(r, v.col), layout), Ok(None))).collect();
     if figure_cells.is_empty() {
         return;
     }
-    let reject_all = |out: &mut FileOutput, reason: &str| {
-        for (c, _) in &figure_cells {
-            let cell = g.get(r, *c);
-            let mut rej = ctx
-                .src
-                .reject(g.locator(r, *c), cell_raw(cell), reason.to_string());
-            rej.value = cell_value(cell, layout)
-                .ok()
-                .flatten()
-                .map(|v| v.0.to_f64());
-            out.rejects.push(rej);
-        }
+    let reject = |out: &mut FileOutput, v: &ValueCol, reason: &str| {
+        let cell = g.get(r, v.col);
+        let mut rej = ctx.src.reject(g.locator(r, v.col), cell_raw(cell), reason.to_string());
+        rej.value = cell_value(cell, layout).ok().flatten().map(|x| x.0.to_f64());
+        out.rejects.push(rej);
     };
-    if label.trim().is_empty() {
-        return reject_all(out, "figures in a row with no indicator label");
-    }
-    let entity = match ent_col {
+    let reject_all = |out: &mut FileOutput, reason: &str| figure_cells.iter().for_each(|v| reject(out, v, reason));
+    let entity = match cols.entity {
         Some(c) => match g.get(r, c).text().map(str::trim).filter(|t| !t.is_empty()).and_then(|t| ctx.entities.resolve(t)) {
             Some(e) => e,
             None => return reject_all(out, "unknown park in this row: add it (or an alias) to [[entities]] in the pipeline"),
@@ -251,147 +225,118 @@ fn read_row(
             None => return reject_all(out, "no park named: neither the title nor the file name names an [[entities]] entry; set `entity` on the source"),
         },
     };
-    let (indicator, unit_in_label) = ctx.dicts.indicators.lookup_label(&label);
-    let Some(indicator) = indicator else {
-        return reject_all(
-            out,
-            &format!(
-                "unmapped indicator `{}`: add it as a synonym in pipelines/indicators.toml",
-                label.trim()
-            ),
-        );
-    };
-    let Some(year) = year.or(ctx.year) else {
-        return reject_all(
-            out,
-            "unknown year: the title, sheet name and file name name none; set `year` on the source",
-        );
-    };
-    let unit_raw = unit_col
-        .and_then(|c| g.get(r, c).text())
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .or(unit_in_label)
-        .or_else(|| sl.unit.clone())
-        .unwrap_or_default();
-
-    // The growth rate of each month group goes with that group's year to date.
-    // The growth column of a month group, and the cumulative column it goes with: the
-    // same month, else the only one of its kind (同比增长(%) beside 1-8月累计).
-    let only = |want: fn(&Col) -> bool| -> Option<usize> {
-        let v: Vec<usize> = values
-            .iter()
-            .filter(|(_, c)| want(c))
-            .map(|(i, _)| *i)
-            .collect();
-        (v.len() == 1).then(|| v[0])
-    };
-    let yoy_col = |m: Option<u8>| {
-        values
-            .iter()
-            .find(|(_, c)| *c == Col::Yoy(m))
-            .map(|(i, _)| *i)
-            .or_else(|| only(|c| matches!(c, Col::Yoy(_))))
-    };
-    let ytd_col = |m: Option<u8>| {
-        values
-            .iter()
-            .find(|(_, c)| *c == Col::Ytd(m))
-            .map(|(i, _)| *i)
-            .or_else(|| only(|c| matches!(c, Col::Ytd(_))))
-    };
-    let yoy_of = |m: Option<u8>| yoy_col(m).map(|c| cell_value(g.get(r, c), layout));
-    for (c, role) in &values {
-        let cell = g.get(r, *c);
-        let locator = g.locator(r, *c);
-        let m = match role {
-            Col::Month(m) | Col::Ytd(m) | Col::Prior(m) | Col::Yoy(m) => m.or(month),
-            _ => month,
+    // The row's own period (months as rows), else the sheet's.
+    let mut year = year;
+    let mut row_period: Option<Period> = None;
+    if let Some(c) = cols.period {
+        let raw = match g.get(r, c) {
+            Cell::Number(f) => format!("{f}月"),
+            other => cell_raw(other),
         };
-        let Some(m) = m else {
-            if !matches!(cell_value(cell, layout), Ok(None)) {
-                out.rejects.push(ctx.src.reject(
-                    locator,
-                    cell_raw(cell),
-                    "unknown month: the title, header, sheet name and file name name none",
-                ));
+        match crate::normalize::period::parse_period(&fold(&raw)) {
+            Some((y, p)) => {
+                year = y.or(year);
+                row_period = Some(p);
             }
-            continue;
-        };
+            None => return reject_all(out, &format!("unreadable period `{}`: write it as 1-8月 or 8月", raw.trim())),
+        }
+    }
+    if let Some(c) = cols.year {
+        if let Some((d, _, _)) = cell_value(g.get(r, c), layout).ok().flatten() {
+            year = Some(d.to_f64() as i32);
+        }
+    }
+    let Some(year) = year.or(ctx.year) else {
+        return reject_all(out, "unknown year: the title, sheet name and file name name none; set `year` on the source");
+    };
+    let unit_col_raw = cols.unit.and_then(|c| g.get(r, c).text()).map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+
+    // The growth column of a group and the cumulative it goes with: same indicator and
+    // month, else the only one of its kind for that indicator (同比增长(%) beside 1-8月累计).
+    let find = |label: &str, want: &dyn Fn(&Col) -> bool, exact: Col| -> Option<usize> {
+        let same: Vec<&ValueCol> = values.iter().filter(|v| v.label == label && want(&v.role)).collect();
+        same.iter().find(|v| v.role == exact).or(if same.len() == 1 { same.first() } else { None }).map(|v| v.col)
+    };
+    for v in &values {
+        let cell = g.get(r, v.col);
+        let locator = g.locator(r, v.col);
         let parsed = match cell_value(cell, layout) {
-            Ok(v) => v,
-            Err(reason) => {
-                out.rejects
-                    .push(ctx.src.reject(locator, cell_raw(cell), reason));
+            Ok(x) => x,
+                        Err(reason) => {
+                // A bad growth cell beside a cumulative value is reported with that value.
+                let reported_with_ytd = matches!(v.role, Col::Yoy(_))
+                    && find(v.label, &|c| matches!(c, Col::Ytd(_)), Col::Ytd(None)).is_some_and(|c| matches!(cell_value(g.get(r, c), layout), Ok(Some(_))));
+                if !reported_with_ytd {
+                    out.rejects.push(ctx.src.reject(locator, cell_raw(cell), reason));
+                }
                 continue;
             }
         };
-        let (value, value_raw, yoy) = match role {
-            Col::Yoy(gm) => {
-                // Stated alone only when its year to date has no value.
-                let ytd_empty = ytd_col(*gm)
-                    .is_none_or(|c2| matches!(cell_value(g.get(r, c2), layout), Ok(None) | Err(_)));
-                match (&parsed, ytd_empty) {
-                    (Some((d, _, _)), true) => (None, String::new(), Some(d.to_f64())),
-                    _ => continue,
-                }
-            }
-            _ => match parsed {
-                Some((d, raw, percent)) => {
-                    if percent && indicator.unit != "%" {
-                        let mut rej = ctx.src.reject(
-                            locator,
-                            raw,
-                            format!(
-                                "a % value for {}, which is measured in {}",
-                                indicator.name, indicator.unit
-                            ),
-                        );
-                        rej.value = Some(d.to_f64());
-                        out.rejects.push(rej);
-                        continue;
-                    }
-                    let yoy = match role {
-                        Col::Ytd(gm) => match yoy_of(*gm) {
-                            Some(Ok(Some((y, _, _)))) => Some(y.to_f64()),
-                            Some(Err(reason)) => {
-                                let yc = yoy_col(*gm).unwrap_or(*c);
-                                out.rejects.push(ctx.src.reject(
-                                    g.locator(r, yc),
-                                    cell_raw(g.get(r, yc)),
-                                    reason,
-                                ));
-                                None
-                            }
-                            _ => None,
-                        },
-                        _ => None,
-                    };
-                    (Some(d), raw, yoy)
-                }
-                None => continue,
-            },
+        let Some((d, raw, percent)) = parsed else { continue };
+        if v.label.trim().is_empty() {
+            reject(out, v, "a figure in a row with no indicator label");
+            continue;
+        }
+        let (indicator, unit_in_label) = ctx.dicts.indicators.lookup_label(v.label);
+        let Some(indicator) = indicator else {
+            reject(out, v, &format!("unmapped indicator `{}`: add it as a synonym in pipelines/indicators.toml", v.label.trim()));
+            continue;
         };
-        let (period, y) = match role {
+        let gm = match v.role {
+            Col::Month(m) | Col::Ytd(m) | Col::Prior(m) | Col::Yoy(m) => m,
+            _ => None,
+        };
+        let m = gm.or(row_period.and_then(|p| p.month_to)).or(month);
+        let Some(m) = m else {
+            reject(out, v, "unknown month: the title, header, sheet name and file name name none");
+            continue;
+        };
+        let unit_raw = unit_col_raw.clone().or(unit_in_label).or_else(|| sl.unit.clone()).unwrap_or_default();
+        let (value, value_raw, yoy) = match v.role {
+            Col::Yoy(_) => {
+                // Stated alone only when its cumulative has no value.
+                let ytd = find(v.label, &|c| matches!(c, Col::Ytd(_)), Col::Ytd(gm));
+                if ytd.is_some_and(|c| !matches!(cell_value(g.get(r, c), layout), Ok(None) | Err(_))) {
+                    continue;
+                }
+                (None, String::new(), Some(d.to_f64()))
+            }
+            _ => {
+                if percent && indicator.unit != "%" {
+                    reject(out, v, &format!("a % value for {}, which is measured in {}", indicator.name, indicator.unit));
+                    continue;
+                }
+                let yoy = if matches!(v.role, Col::Ytd(_)) {
+                    match find(v.label, &|c| matches!(c, Col::Yoy(_)), Col::Yoy(gm)).map(|c| (c, cell_value(g.get(r, c), layout))) {
+                        Some((_, Ok(Some((y, _, _))))) => Some(y.to_f64()),
+                        Some((c, Err(reason))) => {
+                            out.rejects.push(ctx.src.reject(g.locator(r, c), cell_raw(g.get(r, c)), reason));
+                            None
+                        }
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
+                (Some(d), raw, yoy)
+            }
+        };
+        let (period, y) = match v.role {
             Col::Month(_) => (Period::month(m), year),
             Col::Prior(_) => (Period::ytd(m), year - 1),
-            Col::Value => (Period::month(m), year),
+            Col::Value => (row_period.unwrap_or(Period::month(m)), year),
             _ => (Period::ytd(m), year),
         };
         let fig = Figure {
             entity: &entity,
             scope: entity.scope,
             indicator,
-            indicator_raw: label.clone(),
+            indicator_raw: v.label.to_string(),
             year: y,
             period,
             value,
             value_raw,
-            unit_raw: if value.is_some() {
-                unit_raw.clone()
-            } else {
-                String::new()
-            },
+            unit_raw: if value.is_some() { unit_raw } else { String::new() },
             approx: false,
             yoy_pct: yoy,
             yoy_pp: None,
@@ -400,7 +345,7 @@ fn read_row(
             qualifier: None,
             relative: false,
             locator,
-            excerpt: label.trim().to_string(),
+            excerpt: v.label.trim().to_string(),
         };
         match fig.into_observation(&ctx.src, &ctx.dicts.units) {
             Ok(o) => out.observations.push(o),
