@@ -546,6 +546,8 @@ pub fn sentence(
                     .rev()
                     .find(|m| m.end <= window_start && fits_plain(m.def))
                     .copied();
+                                // Only a clause that names no subject of its own has an elided one.
+                let names_own = labels.iter().any(|m| m.start >= window_start && m.end <= clause_end(sp.start));
                 let m = match chosen.or_else(|| {
                     last_label
                         .map(|(d, p)| LabelMatch {
@@ -555,6 +557,7 @@ pub fn sentence(
                         })
                         .filter(|m| fits_plain(m.def))
                         .or(earlier)
+                        .filter(|_| !names_own)
                 }) {
                     Some(m) => m,
                     None => {
