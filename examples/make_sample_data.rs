@@ -12,6 +12,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook};
+
 /// A small deterministic generator (SplitMix64), so no crate is needed.
 struct Rng(u64);
 
@@ -64,6 +66,7 @@ const FLOWS: [Flow; 6] = [
 ];
 
 /// Monthly increments (Jan..=Aug) and the prior year's cumulative, in `tick` units.
+#[derive(Clone)]
 struct Series {
     month: Vec<i64>,
     prior_cum: Vec<i64>,
@@ -159,6 +162,8 @@ pub fn generate() -> Vec<(String, Vec<u8>)> {
     // Park totals in base units, for the city file.
     let mut city_cum = vec![[0f64; 8]; FLOWS.len()];
     let mut city_prior = vec![[0f64; 8]; FLOWS.len()];
+    // Every park's series as written, for the workbooks.
+    let mut kept: Vec<Vec<Kept>> = vec![Vec::new(); PARKS.len()];
 
     for (pi, park) in PARKS.iter().enumerate() {
         let money = if park.id == "jz_port" {
@@ -178,6 +183,13 @@ pub fn generate() -> Vec<(String, Vec<u8>)> {
         for (fi, f) in FLOWS.iter().enumerate() {
             let (unit, tick, dec) = unit_of(f.name, money);
             let s = series(&mut rng, f.level, park.scale, tick);
+            kept[pi].push(Kept {
+                name: f.name,
+                unit,
+                tick,
+                dec,
+                s: s.clone(),
+            });
             for m in 1..=8usize {
                 city_cum[fi][m - 1] += cum(&s, m) as f64 * tick;
                 city_prior[fi][m - 1] += s.prior_cum[m - 1] as f64 * tick;
@@ -270,7 +282,195 @@ pub fn generate() -> Vec<(String, Vec<u8>)> {
         "csv/江州市_2024年1-8月_全市.csv".to_string(),
         text.into_bytes(),
     ));
+    files.extend(workbooks(&kept));
     files
+}
+
+/// One flow of one park as the CSV states it.
+#[derive(Clone)]
+struct Kept {
+    name: &'static str,
+    unit: &'static str,
+    tick: f64,
+    dec: u32,
+    s: Series,
+}
+
+fn book() -> Workbook {
+    let mut wb = Workbook::new();
+    // A fixed creation time keeps the bytes the same on every run.
+    let when = ExcelDateTime::from_ymd(2024, 9, 10).expect("valid date");
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&when));
+    wb
+}
+
+fn num(v: i64, dec: u32) -> f64 {
+    fixed(v, dec).parse().expect("a number")
+}
+
+/// The spreadsheets parks send, in three layouts, with the same figures as the CSV files.
+fn workbooks(kept: &[Vec<Kept>]) -> Vec<(String, Vec<u8>)> {
+    let bold = Format::new().set_bold();
+    let center = Format::new().set_bold().set_align(FormatAlign::Center);
+    let mut out = Vec::new();
+    let m = 8usize;
+
+    // 1. Indicators as rows: title, unit row, two-row merged header, 其中 sub-item, notes.
+    let mut wb = book();
+    let ws = wb.add_worksheet().set_name("主要指标").expect("sheet name");
+    ws.merge_range(
+        0,
+        0,
+        0,
+        5,
+        "江州高新区2024年1-8月主要经济指标完成情况",
+        &center,
+    )
+    .expect("merge");
+    ws.write_string(1, 0, "填报单位:江州高新区管委会")
+        .expect("cell");
+    ws.write_string(1, 5, "单位:万元").expect("cell");
+    ws.merge_range(2, 0, 3, 0, "指标名称", &bold)
+        .expect("merge");
+    ws.merge_range(2, 1, 3, 1, "计量单位", &bold)
+        .expect("merge");
+    ws.merge_range(2, 2, 3, 2, "本月", &bold).expect("merge");
+    ws.merge_range(2, 3, 2, 5, "累计", &bold).expect("merge");
+    ws.write_string_with_format(3, 3, "1-8月", &bold)
+        .expect("cell");
+    ws.write_string_with_format(3, 4, "上年同期", &bold)
+        .expect("cell");
+    ws.write_string_with_format(3, 5, "增速(%)", &bold)
+        .expect("cell");
+    let mut row = 4u32;
+    for k in &kept[0] {
+        let (c, p) = (cum(&k.s, m), k.s.prior_cum[m - 1]);
+        ws.write_string(row, 0, k.name).expect("cell");
+        ws.write_string(row, 1, k.unit).expect("cell");
+        ws.write_number(row, 2, num(c - cum(&k.s, m - 1), k.dec))
+            .expect("cell");
+        ws.write_number(row, 3, num(c, k.dec)).expect("cell");
+        ws.write_number(row, 4, num(p, k.dec)).expect("cell");
+        ws.write_number(row, 5, yoy(c, p).parse::<f64>().expect("a number"))
+            .expect("cell");
+        row += 1;
+        if k.name == "规上工业总产值" {
+            // A sub-item the CSV does not have; its month and growth are not available (—, /).
+            let part = (c as f64 * 0.42).round() as i64;
+            ws.write_string(row, 0, "　　其中：高新技术产业产值")
+                .expect("cell");
+            ws.write_string(row, 1, "万元").expect("cell");
+            ws.write_string(row, 2, "—").expect("cell");
+            ws.write_number(row, 3, num(part, k.dec)).expect("cell");
+            ws.write_string(row, 4, "/").expect("cell");
+            ws.write_string(row, 5, "—").expect("cell");
+            row += 1;
+        }
+    }
+    ws.merge_range(
+        row + 1,
+        0,
+        row + 1,
+        5,
+        "注:1.本表数据为快报数;2.“—”表示数据暂缺,“/”表示不适用。",
+        &Format::new(),
+    )
+    .expect("merge");
+    ws.write_string(row + 2, 0, "填报人:周敏    审核人:王强")
+        .expect("cell");
+    // A hidden working sheet: skipped, and said so in run.json.
+    let hidden = wb.add_worksheet().set_name("底稿").expect("sheet name");
+    hidden.write_number(0, 0, 12345.6).expect("cell");
+    hidden.set_hidden(true);
+    out.push((
+        "xlsx/江州高新区_2024年1-8月主要经济指标.xlsx".to_string(),
+        wb.save_to_buffer().expect("workbook"),
+    ));
+
+    // 2. Parks as rows, indicators as merged column groups (1-8月 | 同比).
+    let mut wb = book();
+    let ws = wb.add_worksheet().set_name("汇总").expect("sheet name");
+    ws.merge_range(
+        0,
+        0,
+        0,
+        5,
+        "2024年1-8月江州市工业园区主要经济指标汇总表",
+        &center,
+    )
+    .expect("merge");
+    ws.write_string(1, 5, "单位:亿元").expect("cell");
+    ws.merge_range(2, 0, 3, 0, "序号", &bold).expect("merge");
+    ws.merge_range(2, 1, 3, 1, "园区名称", &bold)
+        .expect("merge");
+    for (g, name) in ["规上工业总产值", "营业收入"].iter().enumerate() {
+        let c = 2 + 2 * g as u16;
+        ws.merge_range(2, c, 2, c + 1, name, &bold).expect("merge");
+        ws.write_string_with_format(3, c, "1-8月", &bold)
+            .expect("cell");
+        ws.write_string_with_format(3, c + 1, "同比(%)", &bold)
+            .expect("cell");
+    }
+    for (pi, park) in PARKS.iter().enumerate() {
+        let r = 4 + pi as u32;
+        ws.write_number(r, 0, (pi + 1) as f64).expect("cell");
+        ws.write_string(r, 1, park.name).expect("cell");
+        for (g, name) in ["规上工业总产值", "营业收入"].iter().enumerate() {
+            let k = kept[pi]
+                .iter()
+                .find(|k| k.name == *name)
+                .expect("indicator kept");
+            let (c, p) = (cum(&k.s, m), k.s.prior_cum[m - 1]);
+            // In 亿元 to two decimals, as summary tables print it.
+            let yi = (c as f64 * k.tick / 1e6).round() as i64;
+            ws.write_number(r, 2 + 2 * g as u16, num(yi, 2))
+                .expect("cell");
+            ws.write_number(
+                r,
+                3 + 2 * g as u16,
+                yoy(c, p).parse::<f64>().expect("a number"),
+            )
+            .expect("cell");
+        }
+    }
+    out.push((
+        "xlsx/2024年1-8月江州市工业园区主要经济指标汇总表.xlsx".to_string(),
+        wb.save_to_buffer().expect("workbook"),
+    ));
+
+    // 3. Months as rows: one column per indicator, the unit in its header.
+    let mut wb = book();
+    let ws = wb.add_worksheet().set_name("月度").expect("sheet name");
+    ws.merge_range(0, 0, 0, 3, "江州经开区2024年主要指标月度累计", &center)
+        .expect("merge");
+    ws.write_string_with_format(1, 0, "月份", &bold)
+        .expect("cell");
+    let cols = ["规上工业总产值", "营业收入", "工业用电量"];
+    for (j, name) in cols.iter().enumerate() {
+        let k = kept[1]
+            .iter()
+            .find(|k| k.name == *name)
+            .expect("indicator kept");
+        ws.write_string_with_format(1, 1 + j as u16, format!("{}({})", name, k.unit), &bold)
+            .expect("cell");
+    }
+    for m in 2..=8usize {
+        let r = m as u32;
+        ws.write_string(r, 0, format!("1-{m}月")).expect("cell");
+        for (j, name) in cols.iter().enumerate() {
+            let k = kept[1]
+                .iter()
+                .find(|k| k.name == *name)
+                .expect("indicator kept");
+            ws.write_number(r, 1 + j as u16, num(cum(&k.s, m), k.dec))
+                .expect("cell");
+        }
+    }
+    out.push((
+        "xlsx/江州经开区_2024年主要指标月度累计.xlsx".to_string(),
+        wb.save_to_buffer().expect("workbook"),
+    ));
+    out
 }
 
 #[allow(dead_code)]

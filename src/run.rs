@@ -128,7 +128,7 @@ pub fn compute(p: &Pipeline) -> Result<Computed> {
 pub fn sort_observations(obs: &mut [Observation]) {
     use rayon::slice::ParallelSliceMut;
     obs.par_sort_by(|a, b| {
-                reconcile::facts::key_ref(a)
+        reconcile::facts::key_ref(a)
             .cmp(&reconcile::facts::key_ref(b))
             .then_with(|| a.source_path.cmp(&b.source_path))
             .then_with(|| a.locator.cmp(&b.locator))

@@ -82,14 +82,25 @@ fn conflict_rule(conflicts: &[Conflict], out: &mut Vec<Check>) {
 
 /// A flow's cumulative value must not fall within a year, and a derived month must not be negative.
 fn cumulative_rules(monthly: &[Monthly], facts: &[Fact], out: &mut Vec<Check>) {
-        // Year-to-date facts by (entity, indicator, year, month), to name the observations a check is about.
+    // Year-to-date facts by (entity, indicator, year, month), to name the observations a check is about.
     let ytd: std::collections::HashMap<(&str, &str, i32, u8), &str> = facts
         .iter()
-        .filter(|f| f.month_from == Some(1) && matches!(f.period_kind, PeriodKind::Ytd | PeriodKind::Year))
-        .filter_map(|f| f.month_to.map(|m| ((f.entity_id.as_str(), f.indicator.as_str(), f.year, m), f.winner_obs_id.as_str())))
+        .filter(|f| {
+            f.month_from == Some(1) && matches!(f.period_kind, PeriodKind::Ytd | PeriodKind::Year)
+        })
+        .filter_map(|f| {
+            f.month_to.map(|m| {
+                (
+                    (f.entity_id.as_str(), f.indicator.as_str(), f.year, m),
+                    f.winner_obs_id.as_str(),
+                )
+            })
+        })
         .collect();
     let fact_id = |m: &Monthly, month: u8| -> String {
-        ytd.get(&(m.entity_id.as_str(), m.indicator.as_str(), m.year, month)).map(|s| s.to_string()).unwrap_or_default()
+        ytd.get(&(m.entity_id.as_str(), m.indicator.as_str(), m.year, month))
+            .map(|s| s.to_string())
+            .unwrap_or_default()
     };
     for w in monthly.windows(2) {
         let (a, b) = (&w[0], &w[1]);

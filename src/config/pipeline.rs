@@ -158,6 +158,25 @@ impl Entities {
     pub fn all(&self) -> &[EntityDef] {
         &self.defs
     }
+
+    /// The entity a title or file name names: the longest name or alias found in it
+    /// (江州高新区 names the park, not the city whose alias 江州 it contains).
+    pub fn named_in(&self, text: &str) -> Option<&EntityDef> {
+        let t = fold(text);
+        self.defs
+            .iter()
+            .filter_map(|e| {
+                std::iter::once(&e.name)
+                    .chain(&e.aliases)
+                    .map(|n| fold(n))
+                    .filter(|n| !n.is_empty() && t.contains(n.as_str()))
+                    .map(|n| n.chars().count())
+                    .max()
+                    .map(|len| (len, e))
+            })
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, e)| e)
+    }
 }
 
 /// A loaded, validated pipeline.

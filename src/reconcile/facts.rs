@@ -17,10 +17,28 @@ pub type Key = (
 );
 
 /// The key borrowed from the observation, for sorting and grouping without copies.
-pub type KeyRef<'a> = (&'a str, Scope, &'a str, i32, PeriodKind, Option<u8>, Option<u8>, Option<&'a str>);
+pub type KeyRef<'a> = (
+    &'a str,
+    Scope,
+    &'a str,
+    i32,
+    PeriodKind,
+    Option<u8>,
+    Option<u8>,
+    Option<&'a str>,
+);
 
 pub fn key_ref(o: &Observation) -> KeyRef<'_> {
-    (o.entity_id.as_str(), o.scope, o.indicator.as_str(), o.year, o.period_kind, o.month_from, o.month_to, o.qualifier.as_deref())
+    (
+        o.entity_id.as_str(),
+        o.scope,
+        o.indicator.as_str(),
+        o.year,
+        o.period_kind,
+        o.month_from,
+        o.month_to,
+        o.qualifier.as_deref(),
+    )
 }
 
 pub fn key_of(o: &Observation) -> Key {
@@ -67,7 +85,7 @@ fn better(p: &Pipeline, a: &Observation, b: &Observation) -> Ordering {
 /// Chooses one fact per key. `observations` need not be sorted.
 pub fn reconcile(p: &Pipeline, observations: &[Observation]) -> Reconciled {
     let mut idx: Vec<usize> = (0..observations.len()).collect();
-            use rayon::slice::ParallelSliceMut;
+    use rayon::slice::ParallelSliceMut;
     idx.par_sort_by(|&a, &b| {
         key_ref(&observations[a])
             .cmp(&key_ref(&observations[b]))
@@ -76,7 +94,7 @@ pub fn reconcile(p: &Pipeline, observations: &[Observation]) -> Reconciled {
     let mut out = Reconciled::default();
     let mut start = 0;
     while start < idx.len() {
-                let key = key_ref(&observations[idx[start]]);
+        let key = key_ref(&observations[idx[start]]);
         let mut end = start + 1;
         while end < idx.len() && key_ref(&observations[idx[end]]) == key {
             end += 1;

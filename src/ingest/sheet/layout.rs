@@ -40,7 +40,7 @@ pub struct SheetLayout {
     pub unit: Option<String>,
     pub header_rows: (usize, usize),
     pub first_data_row: usize,
-        pub cols: Vec<(usize, Col)>,
+    pub cols: Vec<(usize, Col)>,
     /// Columns whose header names an indicator (parks or months as rows): the label as written.
     pub col_indicator: Vec<(usize, String)>,
 }
@@ -75,7 +75,7 @@ pub fn column_role(header: &str, layout: &Layout) -> Option<Col> {
         Some(ColumnRole::Indicator) => return Some(Col::Indicator),
         Some(ColumnRole::Unit) => return Some(Col::Unit),
         Some(ColumnRole::Year) => return Some(Col::Year),
-                Some(ColumnRole::Period | ColumnRole::Month) => return Some(Col::Period),
+        Some(ColumnRole::Period | ColumnRole::Month) => return Some(Col::Period),
         Some(ColumnRole::Value) => return Some(Col::Value),
         _ => {}
     }
@@ -112,7 +112,9 @@ pub fn detect(g: &Grid, layout: &Layout, indicators: &IndicatorTable) -> Option<
     let scan = g.rows.min(20);
     let header = (0..scan).find(|&r| {
         let texts: Vec<&str> = g.row_texts(r).map(|(_, t)| t).collect();
-        texts.iter().any(|t| is_label_header(t, layout) || matches!(column_role(t, layout), Some(Col::Period))) && {
+        texts.iter().any(|t| {
+            is_label_header(t, layout) || matches!(column_role(t, layout), Some(Col::Period))
+        }) && {
             let n = |rr: usize| {
                 g.row_texts(rr)
                     .filter(|(_, t)| {
@@ -165,12 +167,22 @@ pub fn detect(g: &Grid, layout: &Layout, indicators: &IndicatorTable) -> Option<
             format!("{top}{bottom}")
         };
         // A header naming an indicator (规上工业总产值(亿元) over 1-8月 | 同比): the column holds that indicator.
-        let ind_label = [&top, &combined].into_iter().find(|t| names_indicator(t)).cloned();
+        let ind_label = [&top, &combined]
+            .into_iter()
+            .find(|t| names_indicator(t))
+            .cloned();
         let role = column_role(&combined, layout)
             .or_else(|| column_role(&bottom, layout))
-            .or_else(|| if ind_label.as_deref() == Some(top.as_str()) && !bottom.is_empty() { None } else { column_role(&top, layout) });
+            .or_else(|| {
+                if ind_label.as_deref() == Some(top.as_str()) && !bottom.is_empty() {
+                    None
+                } else {
+                    column_role(&top, layout)
+                }
+            });
         match (role, ind_label) {
-            (Some(Col::Indicator | Col::Entity | Col::Unit | Col::Year | Col::Period), _) | (Some(_), None) => cols.push((c, role.unwrap_or(Col::Value))),
+            (Some(Col::Indicator | Col::Entity | Col::Unit | Col::Year | Col::Period), _)
+            | (Some(_), None) => cols.push((c, role.unwrap_or(Col::Value))),
             (role, Some(label)) => {
                 cols.push((c, role.unwrap_or(Col::Value)));
                 col_indicator.push((c, label));

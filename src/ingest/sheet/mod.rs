@@ -81,17 +81,7 @@ fn sheet_entity(title: &str, file_name: &str, ctx: &SourceContext) -> Option<Ent
     if let Some(e) = &ctx.entity {
         return Some(e.clone());
     }
-    let named = |t: &str| {
-        ctx.entities
-            .all()
-            .iter()
-            .find(|e| {
-                std::iter::once(&e.name)
-                    .chain(&e.aliases)
-                    .any(|n| t.contains(n.as_str()))
-            })
-            .cloned()
-    };
+    let named = |t: &str| ctx.entities.named_in(t).cloned();
     if let Some(e) = named(title).or_else(|| named(file_name)) {
         return Some(e);
     }
@@ -154,17 +144,41 @@ fn read_sheet(g: &Grid, file_name: &str, ctx: &SourceContext, out: &mut FileOutp
     };
     let (t_year, t_month) = layout::period_of(&[&sl.title, &g.name, file_name]);
     let has = |want: Col| sl.cols.iter().find(|(_, c)| *c == want).map(|(i, _)| *i);
-    let sheet_entity = if has(Col::Entity).is_some() { None } else { sheet_entity(&sl.title, file_name, ctx) };
-    let cols = Cols { indicator: has(Col::Indicator), unit: has(Col::Unit), entity: has(Col::Entity), period: has(Col::Period), year: has(Col::Year) };
+    let sheet_entity = if has(Col::Entity).is_some() {
+        None
+    } else {
+        sheet_entity(&sl.title, file_name, ctx)
+    };
+    let cols = Cols {
+        indicator: has(Col::Indicator),
+        unit: has(Col::Unit),
+        entity: has(Col::Entity),
+        period: has(Col::Period),
+        year: has(Col::Year),
+    };
     for r in sl.first_data_row..g.rows {
         if g.row_is_empty(r) {
             continue;
         }
-        let first_text = g.row_texts(r).next().map(|(_, t)| t.to_string()).unwrap_or_default();
+        let first_text = g
+            .row_texts(r)
+            .next()
+            .map(|(_, t)| t.to_string())
+            .unwrap_or_default();
         if layout::is_footer(&first_text) {
             break;
         }
-        read_row(g, &sl, r, &cols, sheet_entity.as_ref(), t_year, t_month, ctx, out);
+        read_row(
+            g,
+            &sl,
+            r,
+            &cols,
+            sheet_entity.as_ref(),
+            t_year,
+            t_month,
+            ctx,
+            out,
+        );
     }
 }
 
@@ -197,24 +211,51 @@ fn read_row(
     out: &mut FileOutput,
 ) {
     let layout = &ctx.dicts.layout;
-    let row_label = cols.indicator.and_then(|c| g.get(r, c).text()).unwrap_or("");
+    let row_label = cols
+        .indicator
+        .and_then(|c| g.get(r, c).text())
+        .unwrap_or("");
     let values: Vec<ValueCol> = sl
         .cols
         .iter()
-        .filter(|(_, c)| matches!(c, Col::Month(_) | Col::Ytd(_) | Col::Prior(_) | Col::Yoy(_) | Col::Value))
-        .map(|&(col, role)| ValueCol { col, role, label: sl.col_indicator.iter().find(|(c, _)| *c == col).map(|(_, l)| l.as_str()).unwrap_or(row_label) })
+        .filter(|(_, c)| {
+            matches!(
+                c,
+                Col::Month(_) | Col::Ytd(_) | Col::Prior(_) | Col::Yoy(_) | Col::Value
+            )
+        })
+        .map(|&(col, role)| ValueCol {
+            col,
+            role,
+            label: sl
+                .col_indicator
+                .iter()
+                .find(|(c, _)| *c == col)
+                .map(|(_, l)| l.as_str())
+                .unwrap_or(row_label),
+        })
         .collect();
-    let figure_cells: Vec<&ValueCol> = values.iter().filter(|v| !matches!(cell_value(g.get(r, v.col), layout), Ok(None))).collect();
+    let figure_cells: Vec<&ValueCol> = values
+        .iter()
+        .filter(|v| !matches!(cell_value(g.get(r, v.col), layout), Ok(None)))
+        .collect();
     if figure_cells.is_empty() {
         return;
     }
     let reject = |out: &mut FileOutput, v: &ValueCol, reason: &str| {
         let cell = g.get(r, v.col);
-        let mut rej = ctx.src.reject(g.locator(r, v.col), cell_raw(cell), reason.to_string());
-        rej.value = cell_value(cell, layout).ok().flatten().map(|x| x.0.to_f64());
+        let mut rej = ctx
+            .src
+            .reject(g.locator(r, v.col), cell_raw(cell), reason.to_string());
+        rej.value = cell_value(cell, layout)
+            .ok()
+            .flatten()
+            .map(|x| x.0.to_f64());
         out.rejects.push(rej);
     };
-    let reject_all = |out: &mut FileOutput, reason: &str| figure_cells.iter().for_each(|v| reject(out, v, reason));
+    let reject_all = |out: &mut FileOutput, reason: &str| {
+        figure_cells.iter().for_each(|v| reject(out, v, reason))
+    };
     let entity = match cols.entity {
         Some(c) => match g.get(r, c).text().map(str::trim).filter(|t| !t.is_empty()).and_then(|t| ctx.entities.resolve(t)) {
             Some(e) => e,
@@ -238,7 +279,15 @@ fn read_row(
                 year = y.or(year);
                 row_period = Some(p);
             }
-            None => return reject_all(out, &format!("unreadable period `{}`: write it as 1-8月 or 8月", raw.trim())),
+            None => {
+                return reject_all(
+                    out,
+                    &format!(
+                        "unreadable period `{}`: write it as 1-8月 or 8月",
+                        raw.trim()
+                    ),
+                )
+            }
         }
     }
     if let Some(c) = cols.year {
@@ -247,39 +296,63 @@ fn read_row(
         }
     }
     let Some(year) = year.or(ctx.year) else {
-        return reject_all(out, "unknown year: the title, sheet name and file name name none; set `year` on the source");
+        return reject_all(
+            out,
+            "unknown year: the title, sheet name and file name name none; set `year` on the source",
+        );
     };
-    let unit_col_raw = cols.unit.and_then(|c| g.get(r, c).text()).map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let unit_col_raw = cols
+        .unit
+        .and_then(|c| g.get(r, c).text())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
 
     // The growth column of a group and the cumulative it goes with: same indicator and
     // month, else the only one of its kind for that indicator (同比增长(%) beside 1-8月累计).
     let find = |label: &str, want: &dyn Fn(&Col) -> bool, exact: Col| -> Option<usize> {
-        let same: Vec<&ValueCol> = values.iter().filter(|v| v.label == label && want(&v.role)).collect();
-        same.iter().find(|v| v.role == exact).or(if same.len() == 1 { same.first() } else { None }).map(|v| v.col)
+        let same: Vec<&ValueCol> = values
+            .iter()
+            .filter(|v| v.label == label && want(&v.role))
+            .collect();
+        same.iter()
+            .find(|v| v.role == exact)
+            .or(if same.len() == 1 { same.first() } else { None })
+            .map(|v| v.col)
     };
     for v in &values {
         let cell = g.get(r, v.col);
         let locator = g.locator(r, v.col);
         let parsed = match cell_value(cell, layout) {
             Ok(x) => x,
-                        Err(reason) => {
+            Err(reason) => {
                 // A bad growth cell beside a cumulative value is reported with that value.
                 let reported_with_ytd = matches!(v.role, Col::Yoy(_))
-                    && find(v.label, &|c| matches!(c, Col::Ytd(_)), Col::Ytd(None)).is_some_and(|c| matches!(cell_value(g.get(r, c), layout), Ok(Some(_))));
+                    && find(v.label, &|c| matches!(c, Col::Ytd(_)), Col::Ytd(None))
+                        .is_some_and(|c| matches!(cell_value(g.get(r, c), layout), Ok(Some(_))));
                 if !reported_with_ytd {
-                    out.rejects.push(ctx.src.reject(locator, cell_raw(cell), reason));
+                    out.rejects
+                        .push(ctx.src.reject(locator, cell_raw(cell), reason));
                 }
                 continue;
             }
         };
-        let Some((d, raw, percent)) = parsed else { continue };
+        let Some((d, raw, percent)) = parsed else {
+            continue;
+        };
         if v.label.trim().is_empty() {
             reject(out, v, "a figure in a row with no indicator label");
             continue;
         }
         let (indicator, unit_in_label) = ctx.dicts.indicators.lookup_label(v.label);
         let Some(indicator) = indicator else {
-            reject(out, v, &format!("unmapped indicator `{}`: add it as a synonym in pipelines/indicators.toml", v.label.trim()));
+            reject(
+                out,
+                v,
+                &format!(
+                    "unmapped indicator `{}`: add it as a synonym in pipelines/indicators.toml",
+                    v.label.trim()
+                ),
+            );
             continue;
         };
         let gm = match v.role {
@@ -288,29 +361,52 @@ fn read_row(
         };
         let m = gm.or(row_period.and_then(|p| p.month_to)).or(month);
         let Some(m) = m else {
-            reject(out, v, "unknown month: the title, header, sheet name and file name name none");
+            reject(
+                out,
+                v,
+                "unknown month: the title, header, sheet name and file name name none",
+            );
             continue;
         };
-        let unit_raw = unit_col_raw.clone().or(unit_in_label).or_else(|| sl.unit.clone()).unwrap_or_default();
+        let unit_raw = unit_col_raw
+            .clone()
+            .or(unit_in_label)
+            .or_else(|| sl.unit.clone())
+            .unwrap_or_default();
         let (value, value_raw, yoy) = match v.role {
             Col::Yoy(_) => {
                 // Stated alone only when its cumulative has no value.
                 let ytd = find(v.label, &|c| matches!(c, Col::Ytd(_)), Col::Ytd(gm));
-                if ytd.is_some_and(|c| !matches!(cell_value(g.get(r, c), layout), Ok(None) | Err(_))) {
+                if ytd
+                    .is_some_and(|c| !matches!(cell_value(g.get(r, c), layout), Ok(None) | Err(_)))
+                {
                     continue;
                 }
                 (None, String::new(), Some(d.to_f64()))
             }
             _ => {
                 if percent && indicator.unit != "%" {
-                    reject(out, v, &format!("a % value for {}, which is measured in {}", indicator.name, indicator.unit));
+                    reject(
+                        out,
+                        v,
+                        &format!(
+                            "a % value for {}, which is measured in {}",
+                            indicator.name, indicator.unit
+                        ),
+                    );
                     continue;
                 }
                 let yoy = if matches!(v.role, Col::Ytd(_)) {
-                    match find(v.label, &|c| matches!(c, Col::Yoy(_)), Col::Yoy(gm)).map(|c| (c, cell_value(g.get(r, c), layout))) {
+                    match find(v.label, &|c| matches!(c, Col::Yoy(_)), Col::Yoy(gm))
+                        .map(|c| (c, cell_value(g.get(r, c), layout)))
+                    {
                         Some((_, Ok(Some((y, _, _))))) => Some(y.to_f64()),
                         Some((c, Err(reason))) => {
-                            out.rejects.push(ctx.src.reject(g.locator(r, c), cell_raw(g.get(r, c)), reason));
+                            out.rejects.push(ctx.src.reject(
+                                g.locator(r, c),
+                                cell_raw(g.get(r, c)),
+                                reason,
+                            ));
                             None
                         }
                         _ => None,
@@ -336,7 +432,11 @@ fn read_row(
             period,
             value,
             value_raw,
-            unit_raw: if value.is_some() { unit_raw } else { String::new() },
+            unit_raw: if value.is_some() {
+                unit_raw
+            } else {
+                String::new()
+            },
             approx: false,
             yoy_pct: yoy,
             yoy_pp: None,

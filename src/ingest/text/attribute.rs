@@ -546,8 +546,10 @@ pub fn sentence(
                     .rev()
                     .find(|m| m.end <= window_start && fits_plain(m.def))
                     .copied();
-                                // Only a clause that names no subject of its own has an elided one.
-                let names_own = labels.iter().any(|m| m.start >= window_start && m.end <= clause_end(sp.start));
+                // Only a clause that names no subject of its own has an elided one.
+                let names_own = labels
+                    .iter()
+                    .any(|m| m.start >= window_start && m.end <= clause_end(sp.start));
                 let m = match chosen.or_else(|| {
                     last_label
                         .map(|(d, p)| LabelMatch {

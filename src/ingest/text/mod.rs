@@ -94,23 +94,13 @@ pub fn read(text: &str, file_name: &str, ctx: &SourceContext) -> Result<FileOutp
         .or_else(|| periods::latest_date_month(&body_lines))
         .or_else(|| periods::latest_date_month(&chrome));
 
-    let named = |e: &EntityDef| {
-        let names: Vec<&String> = std::iter::once(&e.name).chain(&e.aliases).collect();
-        titles
-            .iter()
-            .chain(std::iter::once(&file_name))
-            .any(|t| names.iter().any(|n| t.contains(n.as_str())))
-    };
     let ad_hoc;
     let entity: &EntityDef = match &ctx.entity {
         Some(e) => e,
-        None => match ctx
-            .entities
-            .all()
+        None => match titles
             .iter()
-            .filter(|e| e.scope == Scope::Park)
-            .find(|e| named(e))
-            .or_else(|| ctx.entities.all().iter().find(|e| named(e)))
+            .find_map(|t| ctx.entities.named_in(t))
+            .or_else(|| ctx.entities.named_in(file_name))
         {
             Some(e) => e,
             None if ctx.entities.open => {
