@@ -336,3 +336,79 @@ fn broken_workbooks_fail_alone_with_a_one_line_reason() {
     let obs = read_parquet(&s.current().join("observations.parquet"));
     assert!(obs.height() > 300, "the other inputs are published");
 }
+
+#[test]
+fn tidy_tables_and_total_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("长表").unwrap();
+    for (c, t) in ["园区", "指标", "年份", "期间", "数值", "单位", "同比"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *t).unwrap();
+    }
+    let rows: [(&str, &str, f64, &str, f64, &str, f64); 3] = [
+        ("甲园区", "营业收入", 2024.0, "1-6月", 12.5, "亿元", 8.1),
+        ("乙园区", "营业收入", 2024.0, "1-6月", 20.0, "亿元", 5.0),
+        ("合计", "营业收入", 2024.0, "1-6月", 32.5, "亿元", 6.1),
+    ];
+    for (r, (p, i, y, per, v, u, g)) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        ws.write_string(r, 0, *p).unwrap();
+        ws.write_string(r, 1, *i).unwrap();
+        ws.write_number(r, 2, *y).unwrap();
+        ws.write_string(r, 3, *per).unwrap();
+        ws.write_number(r, 4, *v).unwrap();
+        ws.write_string(r, 5, *u).unwrap();
+        ws.write_number(r, 6, *g).unwrap();
+    }
+    let path = save(&mut wb, dir.path(), "tidy.xlsx");
+    let (obs, rejects, _) = extract(&path);
+    assert_eq!(
+        obs.iter()
+            .map(|o| (o.0.as_str(), o.2.as_str(), o.4, o.5, o.7))
+            .collect::<Vec<_>>(),
+        [
+            ("长表!E2", "ytd", 6, Some(1.25e9), Some(8.1)),
+            ("长表!E3", "ytd", 6, Some(2.0e9), Some(5.0))
+        ]
+    );
+    assert!(
+        rejects.iter().all(|(l, r)| l.starts_with("长表!")
+            && l.ends_with('4')
+            && r.starts_with("a total row")),
+        "{rejects:?}"
+    );
+    assert_eq!(
+        rejects.len(),
+        2,
+        "the total's value and growth are accounted for: {rejects:?}"
+    );
+}
+
+#[test]
+fn percent_formatted_growth_is_read_in_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("Sheet1").unwrap();
+    title(ws, "示范园区2024年1-6月主要经济指标", "单位:万元");
+    for (c, t) in ["指标名称", "1-6月累计", "同比增长(%)"].iter().enumerate() {
+        ws.write_string(2, c as u16, *t).unwrap();
+    }
+    let pct = Format::new().set_num_format("0.0%");
+    ws.write_string(3, 0, "营业收入").unwrap();
+    ws.write_number(3, 1, 5000.0).unwrap();
+    ws.write_number_with_format(3, 2, 0.125, &pct).unwrap();
+    // A growth of 0.8 written as a plain number stays 0.8 (%).
+    ws.write_string(4, 0, "税收收入").unwrap();
+    ws.write_number(4, 1, 300.0).unwrap();
+    ws.write_number(4, 2, 0.8).unwrap();
+    let path = save(&mut wb, dir.path(), "pct.xlsx");
+    let (obs, rejects, _) = extract(&path);
+    assert!(rejects.is_empty(), "{rejects:?}");
+    assert_eq!(
+        obs.iter().map(|o| (o.1.as_str(), o.7)).collect::<Vec<_>>(),
+        [("revenue", Some(12.5)), ("tax_revenue", Some(0.8))]
+    );
+}

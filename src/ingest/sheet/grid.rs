@@ -8,6 +8,8 @@ pub enum Cell {
     Empty,
     Text(String),
     Number(f64),
+    /// A number shown with a percent format: 0.125 displayed as 12.5%.
+    Percent(f64),
     /// A formula error (`#DIV/0!`), as Excel shows it.
     Error(String),
     /// A date or time: not a figure.
@@ -91,6 +93,15 @@ impl Grid {
             }
         }
         g
+    }
+
+    /// Marks a numeric cell as shown in percent (its number format has `%`).
+    pub fn set_percent(&mut self, r: usize, c: usize) {
+        if let Some(cell) = self.cells.get_mut(r * self.cols + c) {
+            if let Cell::Number(f) = *cell {
+                *cell = Cell::Percent(f);
+            }
+        }
     }
 
     pub fn get(&self, r: usize, c: usize) -> &Cell {

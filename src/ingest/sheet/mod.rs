@@ -48,8 +48,12 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
             }
         };
         let merged = merged_regions(&mut wb, &meta.name);
-        let g = Grid::new(&meta.name, &range, &merged);
-        read_sheet(&g, file_name, ctx, &mut out);
+        let mut g = Grid::new(&meta.name, &range, &merged);
+        let sl = layout::detect(&g, &ctx.dicts.layout, &ctx.dicts.indicators);
+        if let (Some(sl), Sheets::Xlsx(x)) = (&sl, &mut wb) {
+            mark_percent_cells(&mut g, sl, x);
+        }
+        read_sheet(&g, sl, file_name, ctx, &mut out);
     }
     Ok(out)
 }
@@ -112,6 +116,12 @@ fn cell_value(
             let raw = format!("{f}");
             Ok(Decimal::parse(&raw).map(|d| (d, raw, false)))
         }
+        Cell::Percent(f) => {
+            // 0.125 shown as 12.5%: the figure is 12.5, in percent.
+            let raw = format!("{f}");
+            Ok(Decimal::parse(&raw)
+                .map(|d| (d.shift(2), format!("{}%", d.shift(2).to_f64()), true)))
+        }
         Cell::Text(t) if layout.is_placeholder(t) => Ok(None),
         Cell::Text(t) => match parse_cell_number(&fold(t)) {
             Some(n) => Ok(Some((n.value, t.trim().to_string(), n.percent))),
@@ -123,9 +133,51 @@ fn cell_value(
     }
 }
 
-fn read_sheet(g: &Grid, file_name: &str, ctx: &SourceContext, out: &mut FileOutput) {
-    let layout = &ctx.dicts.layout;
-    let Some(sl) = layout::detect(g, layout, &ctx.dicts.indicators) else {
+/// calamine gives a percent-formatted cell as 0.125: read the cell's number format where it
+/// matters (a growth or % column holding a number under 1.5) and mark those shown with `%`.
+fn mark_percent_cells(g: &mut Grid, sl: &SheetLayout, x: &mut calamine::Xlsx<Cursor<Vec<u8>>>) {
+    let pct_cols: Vec<usize> = sl
+        .cols
+        .iter()
+        .filter(|(c, role)| {
+            matches!(role, Col::Yoy(_))
+                || sl
+                    .col_indicator
+                    .iter()
+                    .any(|(ci, l)| ci == c && l.contains('%'))
+        })
+        .map(|(c, _)| *c)
+        .collect();
+    let candidates: Vec<(usize, usize)> = (sl.first_data_row..g.rows)
+        .flat_map(|r| pct_cols.iter().map(move |&c| (r, c)))
+        .filter(|&(r, c)| matches!(g.get(r, c), Cell::Number(f) if *f != 0.0 && f.abs() < 1.5))
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    let Ok(styles) = x.worksheet_style(&g.name) else {
+        return;
+    };
+    for (r, c) in candidates {
+        let abs = (g.origin.0 + r as u32, g.origin.1 + c as u32);
+        if styles
+            .get(abs)
+            .and_then(|s| s.number_format.as_ref())
+            .is_some_and(|f| f.format_code.contains('%'))
+        {
+            g.set_percent(r, c);
+        }
+    }
+}
+
+fn read_sheet(
+    g: &Grid,
+    sl: Option<SheetLayout>,
+    file_name: &str,
+    ctx: &SourceContext,
+    out: &mut FileOutput,
+) {
+    let Some(sl) = sl else {
         // No table here (a notes sheet, an empty sheet): any number in it is still accounted for.
         for r in 0..g.rows {
             for c in 0..g.cols {
@@ -256,6 +308,24 @@ fn read_row(
     let reject_all = |out: &mut FileOutput, reason: &str| {
         figure_cells.iter().for_each(|v| reject(out, v, reason))
     };
+    // A total row is the sum of the rows above it, not a figure of a park.
+    let is_total = |t: &str| {
+        matches!(
+            fold(t).as_str(),
+            "合计" | "总计" | "小计" | "全部" | "合计数"
+        )
+    };
+    if cols
+        .entity
+        .and_then(|c| g.get(r, c).text())
+        .is_some_and(is_total)
+        || (cols.entity.is_none() && is_total(row_label))
+    {
+        return reject_all(
+            out,
+            "a total row (合计): the sum of the rows above, not stored as a figure of its own",
+        );
+    }
     let entity = match cols.entity {
         Some(c) => match g.get(r, c).text().map(str::trim).filter(|t| !t.is_empty()).and_then(|t| ctx.entities.resolve(t)) {
             Some(e) => e,
@@ -327,8 +397,12 @@ fn read_row(
             Err(reason) => {
                 // A bad growth cell beside a cumulative value is reported with that value.
                 let reported_with_ytd = matches!(v.role, Col::Yoy(_))
-                    && find(v.label, &|c| matches!(c, Col::Ytd(_)), Col::Ytd(None))
-                        .is_some_and(|c| matches!(cell_value(g.get(r, c), layout), Ok(Some(_))));
+                    && find(
+                        v.label,
+                        &|c| matches!(c, Col::Ytd(_) | Col::Value),
+                        Col::Ytd(None),
+                    )
+                    .is_some_and(|c| matches!(cell_value(g.get(r, c), layout), Ok(Some(_))));
                 if !reported_with_ytd {
                     out.rejects
                         .push(ctx.src.reject(locator, cell_raw(cell), reason));
@@ -376,7 +450,11 @@ fn read_row(
         let (value, value_raw, yoy) = match v.role {
             Col::Yoy(_) => {
                 // Stated alone only when its cumulative has no value.
-                let ytd = find(v.label, &|c| matches!(c, Col::Ytd(_)), Col::Ytd(gm));
+                let ytd = find(
+                    v.label,
+                    &|c| matches!(c, Col::Ytd(_) | Col::Value),
+                    Col::Ytd(gm),
+                );
                 if ytd
                     .is_some_and(|c| !matches!(cell_value(g.get(r, c), layout), Ok(None) | Err(_)))
                 {
@@ -396,7 +474,7 @@ fn read_row(
                     );
                     continue;
                 }
-                let yoy = if matches!(v.role, Col::Ytd(_)) {
+                let yoy = if matches!(v.role, Col::Ytd(_) | Col::Value) {
                     match find(v.label, &|c| matches!(c, Col::Yoy(_)), Col::Yoy(gm))
                         .map(|c| (c, cell_value(g.get(r, c), layout)))
                     {
@@ -459,6 +537,7 @@ fn cell_raw(c: &Cell) -> String {
         Cell::Empty => String::new(),
         Cell::Text(t) => t.clone(),
         Cell::Number(f) => format!("{f}"),
+        Cell::Percent(f) => format!("{}%", f * 100.0),
         Cell::Error(e) => e.clone(),
         Cell::Date => "(date)".into(),
     }
