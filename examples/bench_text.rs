@@ -73,6 +73,7 @@ fn main() {
         entities: &p.entities,
         entity: None,
         year: None,
+        sheet: Default::default(),
     };
     let t = Instant::now();
     let (mut bytes, mut obs, mut rej) = (0usize, 0usize, 0usize);

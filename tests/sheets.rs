@@ -412,3 +412,82 @@ fn percent_formatted_growth_is_read_in_percent() {
         [("revenue", Some(12.5)), ("tax_revenue", Some(0.8))]
     );
 }
+
+/// .xls and .ods, made by scripts/make_legacy_fixtures.py (rust_xlsxwriter writes only xlsx).
+#[test]
+fn xls_and_ods_read_like_xlsx() {
+    for ext in ["xls", "ods"] {
+        let path = project().join(format!("tests/fixtures/sheets/示范园区_2024年1-8月.{ext}"));
+        let (obs, rejects, out) = extract(&path);
+        assert!(out.status.success(), "{ext}: {}", stderr(&out));
+        assert!(rejects.is_empty(), "{ext}: {rejects:?}");
+        let got: Vec<(&str, &str, i64, Option<f64>, Option<f64>)> = obs
+            .iter()
+            .map(|o| (o.0.as_str(), o.2.as_str(), o.3, o.5, o.7))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("主要指标!B5", "month", 2024, Some(12_005_000.0), None),
+                ("主要指标!C5", "ytd", 2024, Some(98_503_000.0), Some(9.45)),
+                ("主要指标!C6", "ytd", 2024, Some(120_000_000.0), None),
+                ("主要指标!D5", "ytd", 2023, Some(90_000_000.0), None),
+                ("主要指标!D6", "ytd", 2023, Some(110_000_000.0), None),
+            ],
+            "{ext}"
+        );
+    }
+}
+
+#[test]
+fn pipeline_overrides_read_what_detection_cannot_and_are_checked() {
+    let s = Scratch::new();
+    let dir = s.path().join("odd");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("数据").unwrap();
+    ws.write_string(0, 0, "江州高新区报表").unwrap();
+    for (c, t) in ["名称", "数据A", "数据B"].iter().enumerate() {
+        ws.write_string(2, c as u16, *t).unwrap();
+    }
+    ws.write_string(3, 0, "营业收入").unwrap();
+    ws.write_number(3, 1, 658894.4).unwrap();
+    ws.write_number(3, 2, 4.4).unwrap();
+    save(&mut wb, &dir, "odd.xlsx");
+    let pipeline = |extra: &str| {
+        format!(
+            "[pipeline]\nname = \"odd\"\nroot = \"..\"\nyear = 2024\n\n[[entities]]\nid = \"jz_hitech\"\nname = \"江州高新技术产业开发区\"\naliases = [\"江州高新区\"]\n\n[[sources]]\nkind = \"sheet\"\npaths = [\"odd/*.xlsx\"]\nunit = \"万元\"\nmonth = 6\n{extra}"
+        )
+    };
+    let file = s.path().join("pipelines/odd.toml");
+    // Without overrides the sheet has no recognizable table: its numbers are rejects, not lost.
+    std::fs::write(&file, pipeline("")).unwrap();
+    let out = parkstat().arg("run").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rejects = read_parquet(&s.path().join("out/odd/current/rejects.parquet"));
+    assert_eq!(rejects.height(), 2);
+    // With them, two figures: the ytd value in 元 and its growth.
+    std::fs::write(
+        &file,
+        pipeline("header_row = 3\ncolumns = { A = \"indicator\", B = \"ytd\", C = \"yoy\" }\n"),
+    )
+    .unwrap();
+    let out = parkstat().arg("run").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let obs = read_parquet(&s.path().join("out/odd/current/observations.parquet"));
+    assert_eq!(strings(&obs, "locator"), [Some("数据!B4".to_string())]);
+    assert_eq!(floats(&obs, "value"), [Some(6_588_944_000.0)]);
+    assert_eq!(floats(&obs, "yoy_pct"), [Some(4.4)]);
+    // An override the sheet contradicts fails that file with a message saying what to fix.
+    std::fs::write(&file, pipeline("header_row = 40\n")).unwrap();
+    let out = parkstat().arg("run").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.path().join("out/odd/current/run.json")).unwrap())
+            .unwrap();
+    let e = run["inputs"][0]["error"].as_str().unwrap();
+    assert!(
+        e.contains("header_row = 40") && e.contains("数据") && e.contains("fix header_row"),
+        "{e}"
+    );
+}

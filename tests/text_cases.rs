@@ -24,6 +24,7 @@ fn read(body: &str) -> (Vec<String>, Vec<String>) {
         entities: &p.entities,
         entity: None,
         year: None,
+        sheet: Default::default(),
     };
     let doc = format!("江州高新区2024年工作情况汇报\n{body}\n");
     let out = text::read(&doc, "t.txt", &ctx).expect("reads");
@@ -392,6 +393,7 @@ fn unmapped_figures_keep_their_value_for_the_analyst() {
         entities: &p.entities,
         entity: None,
         year: None,
+        sheet: Default::default(),
     };
     let out = text::read(
         "园区2024年工作汇报\n1-8月,园区绿色建筑面积12.5万平方米。\n",

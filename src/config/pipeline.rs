@@ -88,6 +88,60 @@ pub struct SourceDef {
     /// Force an encoding (an encoding_rs label such as `gb18030`) instead of detecting it.
     #[serde(default)]
     pub encoding: Option<String>,
+    /// For sheets: 1-based row of the (first) header row.
+    #[serde(default)]
+    pub header_row: Option<usize>,
+    /// For sheets: column letter → role (indicator, unit, entity, period, year, value, month, ytd, prior_ytd, yoy).
+    #[serde(default)]
+    pub columns: std::collections::BTreeMap<String, ColumnOverride>,
+    /// For sheets: the unit of every figure without one of its own.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// For sheets: the report month (1-12) when the title, sheet and file name do not say.
+    #[serde(default)]
+    pub month: Option<u8>,
+}
+
+impl SourceDef {
+    /// The layout facts this entry states for sheets.
+    pub fn sheet_overrides(&self) -> SheetOverrides {
+        SheetOverrides {
+            header_row: self.header_row,
+            columns: self.columns.clone(),
+            unit: self.unit.clone(),
+            month: self.month,
+        }
+    }
+}
+
+/// Layout facts a pipeline states for sheets whose layout detection cannot read; each is
+/// checked against the sheet it applies to.
+#[derive(Debug, Clone, Default)]
+pub struct SheetOverrides {
+    /// 1-based row of the (first) header row.
+    pub header_row: Option<usize>,
+    /// Column letter → role.
+    pub columns: std::collections::BTreeMap<String, ColumnOverride>,
+    /// The unit of every figure without one of its own.
+    pub unit: Option<String>,
+    /// The report month when the title, sheet and file name do not say.
+    pub month: Option<u8>,
+}
+
+/// A role a pipeline gives a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnOverride {
+    Indicator,
+    Unit,
+    Entity,
+    Period,
+    Year,
+    Value,
+    Month,
+    Ytd,
+    PriorYtd,
+    Yoy,
 }
 
 #[derive(Debug, Deserialize)]

@@ -376,6 +376,7 @@ mod tests {
             entities: &p.entities,
             entity: None,
             year: None,
+            sheet: Default::default(),
         }
     }
 

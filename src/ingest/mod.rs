@@ -44,6 +44,8 @@ pub struct SourceContext<'a> {
     /// The entity the source entry assigns, when rows do not name one.
     pub entity: Option<EntityDef>,
     pub year: Option<i32>,
+    /// Layout facts the pipeline states for sheets.
+    pub sheet: crate::config::pipeline::SheetOverrides,
 }
 
 /// The result of reading one input.
@@ -96,6 +98,7 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
             .and_then(|id| p.entities.get(id))
             .cloned(),
         year: def.and_then(|d| d.year).or(p.year),
+        sheet: def.map(|d| d.sheet_overrides()).unwrap_or_default(),
     };
     let forced = def.and_then(|d| d.encoding.as_deref());
     let parsed = match input.kind {

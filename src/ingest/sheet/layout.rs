@@ -7,6 +7,7 @@ use regex::Regex;
 
 use super::grid::{Cell, Grid};
 use crate::config::dictionary::{ColumnRole, Layout};
+use crate::config::pipeline::{ColumnOverride, SheetOverrides};
 use crate::normalize::indicator::IndicatorTable;
 use crate::normalize::label::fold;
 use crate::normalize::period::small_number;
@@ -107,33 +108,44 @@ fn is_label_header(t: &str, layout: &Layout) -> bool {
 }
 
 /// Finds the header, column roles and data rows of a sheet; `None` when it holds no table.
-pub fn detect(g: &Grid, layout: &Layout, indicators: &IndicatorTable) -> Option<SheetLayout> {
+pub fn detect(
+    g: &Grid,
+    layout: &Layout,
+    indicators: &IndicatorTable,
+    ov: &SheetOverrides,
+) -> Option<SheetLayout> {
     let names_indicator = |t: &str| !t.is_empty() && indicators.lookup_label(t).0.is_some();
     let scan = g.rows.min(20);
-    let header = (0..scan).find(|&r| {
-        let texts: Vec<&str> = g.row_texts(r).map(|(_, t)| t).collect();
-        texts.iter().any(|t| {
-            is_label_header(t, layout) || matches!(column_role(t, layout), Some(Col::Period))
-        }) && {
-            let n = |rr: usize| {
-                g.row_texts(rr)
-                    .filter(|(_, t)| {
-                        matches!(
-                            column_role(t, layout),
-                            Some(
-                                Col::Month(_)
-                                    | Col::Ytd(_)
-                                    | Col::Prior(_)
-                                    | Col::Yoy(_)
-                                    | Col::Value
-                            )
-                        ) || names_indicator(t)
-                    })
-                    .count()
-            };
-            n(r) + if r + 1 < g.rows { n(r + 1) } else { 0 } >= 1
-        }
-    })?;
+    let header = ov
+        .header_row
+        .map(|h| h - 1 - g.origin.0 as usize)
+        .or_else(|| {
+            (0..scan).find(|&r| {
+                let texts: Vec<&str> = g.row_texts(r).map(|(_, t)| t).collect();
+                texts.iter().any(|t| {
+                    is_label_header(t, layout)
+                        || matches!(column_role(t, layout), Some(Col::Period))
+                }) && {
+                    let n = |rr: usize| {
+                        g.row_texts(rr)
+                            .filter(|(_, t)| {
+                                matches!(
+                                    column_role(t, layout),
+                                    Some(
+                                        Col::Month(_)
+                                            | Col::Ytd(_)
+                                            | Col::Prior(_)
+                                            | Col::Yoy(_)
+                                            | Col::Value
+                                    )
+                                ) || names_indicator(t)
+                            })
+                            .count()
+                    };
+                    n(r) + if r + 1 < g.rows { n(r + 1) } else { 0 } >= 1
+                }
+            })
+        })?;
     // A second header row: value words under a group, or a code row (甲 乙 1 2 3 4).
     let next = header + 1;
     let mut header_end = header;
@@ -190,6 +202,13 @@ pub fn detect(g: &Grid, layout: &Layout, indicators: &IndicatorTable) -> Option<
             (None, None) => {}
         }
     }
+    for (letter, role) in &ov.columns {
+        if let Some(c) = column_index(letter).and_then(|c| c.checked_sub(g.origin.1 as usize)) {
+            cols.retain(|(i, _)| *i != c);
+            cols.push((c, overridden(*role)));
+        }
+    }
+    cols.sort_by_key(|(c, _)| *c);
     if !cols.iter().any(|(_, r)| matches!(r, Col::Indicator)) && col_indicator.is_empty() {
         return None;
     }
@@ -208,7 +227,7 @@ pub fn detect(g: &Grid, layout: &Layout, indicators: &IndicatorTable) -> Option<
     }
     Some(SheetLayout {
         title: title.trim().to_string(),
-        unit,
+        unit: ov.unit.clone().or(unit),
         header_rows: (header, header_end),
         first_data_row: first_data,
         cols,
@@ -258,4 +277,62 @@ pub fn is_footer(text: &str) -> bool {
     .iter()
     .any(|w| f.starts_with(w))
         && !f.starts_with("注册")
+}
+
+/// 0-based column of a letter name (`A` → 0, `AA` → 26).
+pub fn column_index(letters: &str) -> Option<usize> {
+    let t = letters.trim().to_ascii_uppercase();
+    if t.is_empty() || t.len() > 3 || !t.bytes().all(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    Some(
+        t.bytes()
+            .fold(0usize, |n, b| n * 26 + (b - b'A' + 1) as usize)
+            - 1,
+    )
+}
+
+fn overridden(r: ColumnOverride) -> Col {
+    match r {
+        ColumnOverride::Indicator => Col::Indicator,
+        ColumnOverride::Unit => Col::Unit,
+        ColumnOverride::Entity => Col::Entity,
+        ColumnOverride::Period => Col::Period,
+        ColumnOverride::Year => Col::Year,
+        ColumnOverride::Value => Col::Value,
+        ColumnOverride::Month => Col::Month(None),
+        ColumnOverride::Ytd => Col::Ytd(None),
+        ColumnOverride::PriorYtd => Col::Prior(None),
+        ColumnOverride::Yoy => Col::Yoy(None),
+    }
+}
+
+/// Checks a pipeline's layout facts against a sheet; the error says what to fix.
+pub fn validate(g: &Grid, ov: &SheetOverrides) -> Result<(), String> {
+    let first = g.origin.0 as usize + 1;
+    let last = g.origin.0 as usize + g.rows;
+    if let Some(h) = ov.header_row {
+        if h < first || h >= last {
+            return Err(format!("header_row = {h} is outside sheet `{}` (its table spans rows {first}-{last}); fix header_row on the [[sources]] entry", g.name));
+        }
+    }
+    for letter in ov.columns.keys() {
+        match column_index(letter) {
+            Some(c) if c >= g.origin.1 as usize && c < g.origin.1 as usize + g.cols => {}
+            _ => {
+                return Err(format!(
+                    "columns: `{letter}` is no column of sheet `{}` (it uses {}-{}); fix columns on the [[sources]] entry",
+                    g.name,
+                    super::grid::col_letters(g.origin.1 as usize),
+                    super::grid::col_letters(g.origin.1 as usize + g.cols.saturating_sub(1))
+                ))
+            }
+        }
+    }
+    if let Some(m) = ov.month {
+        if !(1..=12).contains(&m) {
+            return Err(format!("month = {m} is no month; use 1-12"));
+        }
+    }
+    Ok(())
 }

@@ -49,7 +49,11 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
         };
         let merged = merged_regions(&mut wb, &meta.name);
         let mut g = Grid::new(&meta.name, &range, &merged);
-        let sl = layout::detect(&g, &ctx.dicts.layout, &ctx.dicts.indicators);
+        if range.is_empty() {
+            continue;
+        }
+        layout::validate(&g, &ctx.sheet)?;
+        let sl = layout::detect(&g, &ctx.dicts.layout, &ctx.dicts.indicators, &ctx.sheet);
         if let (Some(sl), Sheets::Xlsx(x)) = (&sl, &mut wb) {
             mark_percent_cells(&mut g, sl, x);
         }
@@ -195,6 +199,7 @@ fn read_sheet(
         return;
     };
     let (t_year, t_month) = layout::period_of(&[&sl.title, &g.name, file_name]);
+    let t_month = ctx.sheet.month.or(t_month);
     let has = |want: Col| sl.cols.iter().find(|(_, c)| *c == want).map(|(i, _)| *i);
     let sheet_entity = if has(Col::Entity).is_some() {
         None
