@@ -28,10 +28,9 @@ def main(src, dst):
     loc = o["locator"].str.rsplit("!", n=1, expand=True)
     o["sheet"] = loc[0]
     o["row"] = loc[1].str.extract(r"(\d+)$")[0].astype(int)
-    key = ["source_path", "sheet", "row"]
     rows = {}
     for r in o.itertuples(index=False):
-        k = (r.source_path, r.sheet, r.row)
+        k = (r.source_path, r.sheet, r.row, int(r.month_to))
         d = rows.setdefault(k, {"park": r.entity_name, "indicator": clean_label(r.indicator_raw), "unit": "",
                                 "year": 0, "month": int(r.month_to), "vals": {}})
         if r.unit_raw:
@@ -44,7 +43,7 @@ def main(src, dst):
         else:
             d.setdefault("ytd", []).append((int(r.year), number(r.value_raw), r.yoy_pct))
     out = []
-    for (path, sheet, row), d in rows.items():
+    for (path, sheet, row, _), d in rows.items():
         for year, v, yoy in d.get("ytd", []):
             if year == d["year"]:
                 d["vals"]["cum"] = v

@@ -30,7 +30,8 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
     if sheets.is_empty() {
         return Err("the workbook has no sheets".into());
     }
-    let mut out = FileOutput::default();
+        let mut out = FileOutput::default();
+    let mut any_cells = false;
     for meta in sheets {
         if meta.visible != SheetVisible::Visible {
             out.notes
@@ -49,15 +50,19 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
         };
         let merged = merged_regions(&mut wb, &meta.name);
         let mut g = Grid::new(&meta.name, &range, &merged);
-        if range.is_empty() {
+                if range.is_empty() {
             continue;
         }
+        any_cells = true;
         layout::validate(&g, &ctx.sheet)?;
         let sl = layout::detect(&g, &ctx.dicts.layout, &ctx.dicts.indicators, &ctx.sheet);
         if let (Some(sl), Sheets::Xlsx(x)) = (&sl, &mut wb) {
             mark_percent_cells(&mut g, sl, x);
         }
         read_sheet(&g, sl, file_name, ctx, &mut out);
+    }
+        if !any_cells && out.notes.is_empty() {
+        return Err("empty workbook: no sheet holds any cell".into());
     }
     Ok(out)
 }
@@ -85,12 +90,12 @@ static TITLE_PARK_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The park a sheet is about: a pipeline entity named in the title or file name, else (open entities) the title's own name.
-fn sheet_entity(title: &str, file_name: &str, ctx: &SourceContext) -> Option<EntityDef> {
+fn sheet_entity(title: &str, sheet: &str, file_name: &str, ctx: &SourceContext) -> Option<EntityDef> {
     if let Some(e) = &ctx.entity {
         return Some(e.clone());
     }
     let named = |t: &str| ctx.entities.named_in(t).cloned();
-    if let Some(e) = named(title).or_else(|| named(file_name)) {
+    if let Some(e) = named(title).or_else(|| named(sheet)).or_else(|| named(file_name)) {
         return Some(e);
     }
     if !ctx.entities.open {
@@ -204,7 +209,7 @@ fn read_sheet(
     let sheet_entity = if has(Col::Entity).is_some() {
         None
     } else {
-        sheet_entity(&sl.title, file_name, ctx)
+        sheet_entity(&sl.title, &g.name, file_name, ctx)
     };
     let cols = Cols {
         indicator: has(Col::Indicator),
