@@ -4,6 +4,7 @@ rust_xlsxwriter cannot write. Needs `pip install xlwt odfpy`; rerun only to
 change them (the committed files are what the tests read).
 
     python3 scripts/make_legacy_fixtures.py tests/fixtures/sheets
+    python3 scripts/make_legacy_fixtures.py tests/fixtures/sheets --bad   # password-protected and empty workbooks (needs msoffcrypto-tool, openpyxl)
 """
 import os
 import sys
@@ -68,3 +69,34 @@ if __name__ == "__main__":
     os.makedirs(out, exist_ok=True)
     xls(os.path.join(out, "示范园区_2024年1-8月.xls"))
     ods(os.path.join(out, "示范园区_2024年1-8月.ods"))
+
+
+def encrypted(path, src):
+    """A password-protected workbook: what parks send when they forget to remove the password."""
+    import msoffcrypto
+    import msoffcrypto.format.ooxml
+    from openpyxl import Workbook
+
+    plain = src + ".plain.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"] = TITLE
+    ws["A3"], ws["B3"] = "指标名称", "1-8月累计"
+    ws["A4"], ws["B4"] = "营业收入", 12000.0
+    wb.save(plain)
+    with open(plain, "rb") as f, open(path, "wb") as out:
+        office = msoffcrypto.format.ooxml.OOXMLFile(f)
+        office.encrypt("parkstat", out)
+    os.remove(plain)
+
+
+def empty(path):
+    from openpyxl import Workbook
+
+    Workbook().save(path)
+
+
+if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[2] == "--bad":
+    out = sys.argv[1]
+    encrypted(os.path.join(out, "password.xlsx"), os.path.join(out, "password"))
+    empty(os.path.join(out, "empty_workbook.xlsx"))

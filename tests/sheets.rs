@@ -491,3 +491,24 @@ fn pipeline_overrides_read_what_detection_cannot_and_are_checked() {
         "{e}"
     );
 }
+
+/// Made by scripts/make_legacy_fixtures.py --bad.
+#[test]
+fn password_protected_and_empty_workbooks_say_why() {
+    for (name, want) in [
+        ("password.xlsx", "password-protected workbook"),
+        ("empty_workbook.xlsx", "empty workbook"),
+    ] {
+        let out = parkstat()
+            .args(["extract", "--format", "jsonl"])
+            .arg(project().join("tests/fixtures/sheets").join(name))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{name}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(want) && err.lines().count() == 1,
+            "{name}: {err}"
+        );
+    }
+}

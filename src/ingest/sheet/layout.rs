@@ -166,8 +166,17 @@ pub fn detect(
     }
     let mut cols = Vec::new();
     let mut col_indicator = Vec::new();
+    let text_at = |r: usize, c: usize| g.get(r, c).text().unwrap_or("").trim().to_string();
     for c in 0..g.cols {
-        let top = g.get(header, c).text().unwrap_or("").trim().to_string();
+        let mut top = text_at(header, c);
+        // Without merged regions (ods, xlsb), a blank group cell continues the group to its left.
+        if top.is_empty() && header_end > header && !text_at(header_end, c).is_empty() {
+            if let Some(l) = (0..c).rev().find(|&l| !text_at(header, l).is_empty()) {
+                if !text_at(header_end, l).is_empty() {
+                    top = text_at(header, l);
+                }
+            }
+        }
         let bottom = if header_end > header {
             g.get(header_end, c).text().unwrap_or("").trim().to_string()
         } else {

@@ -24,13 +24,16 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
     if bytes.is_empty() {
         return Err("empty file: no workbook in it".into());
     }
+    if is_encrypted(&bytes) {
+        return Err("password-protected workbook: save it without a password (or ask the park for an unprotected copy)".into());
+    }
     let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| one_line(&format!("not a readable workbook: {e}")))?;
     let sheets = wb.sheets_metadata().to_vec();
     if sheets.is_empty() {
         return Err("the workbook has no sheets".into());
     }
-        let mut out = FileOutput::default();
+    let mut out = FileOutput::default();
     let mut any_cells = false;
     for meta in sheets {
         if meta.visible != SheetVisible::Visible {
@@ -50,7 +53,7 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
         };
         let merged = merged_regions(&mut wb, &meta.name);
         let mut g = Grid::new(&meta.name, &range, &merged);
-                if range.is_empty() {
+        if range.is_empty() {
             continue;
         }
         any_cells = true;
@@ -61,10 +64,20 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
         }
         read_sheet(&g, sl, file_name, ctx, &mut out);
     }
-        if !any_cells && out.notes.is_empty() {
+    if !any_cells && out.notes.is_empty() {
         return Err("empty workbook: no sheet holds any cell".into());
     }
     Ok(out)
+}
+
+/// An OLE container holding an `EncryptionInfo` stream: how Office stores a workbook with a password.
+fn is_encrypted(bytes: &[u8]) -> bool {
+    const OLE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    let name: Vec<u8> = "EncryptionInfo"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    bytes.starts_with(&OLE) && bytes.windows(name.len()).any(|w| w == name.as_slice())
 }
 
 fn one_line(s: &str) -> String {
@@ -90,12 +103,20 @@ static TITLE_PARK_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The park a sheet is about: a pipeline entity named in the title or file name, else (open entities) the title's own name.
-fn sheet_entity(title: &str, sheet: &str, file_name: &str, ctx: &SourceContext) -> Option<EntityDef> {
+fn sheet_entity(
+    title: &str,
+    sheet: &str,
+    file_name: &str,
+    ctx: &SourceContext,
+) -> Option<EntityDef> {
     if let Some(e) = &ctx.entity {
         return Some(e.clone());
     }
     let named = |t: &str| ctx.entities.named_in(t).cloned();
-    if let Some(e) = named(title).or_else(|| named(sheet)).or_else(|| named(file_name)) {
+    if let Some(e) = named(title)
+        .or_else(|| named(sheet))
+        .or_else(|| named(file_name))
+    {
         return Some(e);
     }
     if !ctx.entities.open {
