@@ -187,7 +187,6 @@ fn read_row(
             None => return reject_row(out, "no park named in this row".into()),
         },
     };
-    let scope = entity.scope;
 
     // Indicator.
     let indicator_raw = cell(record, cols.indicator).unwrap_or("").to_string();
@@ -290,12 +289,6 @@ fn read_row(
         };
         let locator = col.map(loc).unwrap_or_else(|| row_loc.clone());
         let fig = Figure {
-            entity: &entity,
-            scope,
-            indicator,
-            indicator_raw: indicator_raw.clone(),
-            year: y,
-            period: p,
             value,
             value_raw: value_raw.to_string(),
             unit_raw: if value.is_some() {
@@ -303,15 +296,16 @@ fn read_row(
             } else {
                 String::new()
             },
-            approx: false,
             yoy_pct: yoy,
-            yoy_pp: None,
-            share_pct: None,
-            share_of: None,
-            qualifier: None,
-            relative: false,
-            locator,
-            excerpt: whole_row.clone(),
+            ..Figure::of_table(
+                &entity,
+                indicator,
+                indicator_raw.clone(),
+                y,
+                p,
+                locator,
+                whole_row.clone(),
+            )
         };
         match fig.into_observation(&ctx.src, &ctx.dicts.units) {
             Ok(o) => out.observations.push(o),

@@ -68,6 +68,41 @@ pub struct Figure<'a> {
     pub excerpt: String,
 }
 
+impl<'a> Figure<'a> {
+    /// A figure of a table cell: no qualifier, no growth in points, no share; the
+    /// caller sets value, unit and growth with struct update syntax.
+    pub fn of_table(
+        entity: &'a EntityDef,
+        indicator: &'a IndicatorDef,
+        indicator_raw: String,
+        year: i32,
+        period: Period,
+        locator: String,
+        excerpt: String,
+    ) -> Figure<'a> {
+        Figure {
+            entity,
+            scope: entity.scope,
+            indicator,
+            indicator_raw,
+            year,
+            period,
+            value: None,
+            value_raw: String::new(),
+            unit_raw: String::new(),
+            approx: false,
+            yoy_pct: None,
+            yoy_pp: None,
+            share_pct: None,
+            share_of: None,
+            qualifier: None,
+            relative: false,
+            locator,
+            excerpt,
+        }
+    }
+}
+
 /// Stable id of an observation: hash of its input, place and indicator.
 pub fn obs_id(source_sha256: &str, locator: &str, indicator: &str) -> String {
     let mut h = Sha256::new();

@@ -71,29 +71,11 @@ pub fn small_number(s: &str) -> Option<u8> {
     if let Ok(n) = s.parse::<u8>() {
         return Some(n);
     }
-    let digit = |c: char| -> Option<u8> {
-        Some(match c {
-            '一' | '壹' => 1,
-            '二' | '两' | '贰' => 2,
-            '三' | '叁' => 3,
-            '四' | '肆' => 4,
-            '五' | '伍' => 5,
-            '六' | '陆' => 6,
-            '七' | '柒' => 7,
-            '八' | '捌' => 8,
-            '九' | '玖' => 9,
-            _ => return None,
-        })
-    };
-    let cs: Vec<char> = s.chars().collect();
-    match cs.as_slice() {
-        [c] if *c == '十' => Some(10),
-        [c] => digit(*c),
-        ['十', c] => digit(*c).map(|d| 10 + d),
-        [a, '十'] => digit(*a).map(|d| d * 10),
-        [a, '十', b] => Some(digit(*a)? * 10 + digit(*b)?),
-        _ => None,
+    let d = super::cn_number::parse_cn(s)?;
+    if d.exp != 0 {
+        return None;
     }
+    u8::try_from(d.mantissa).ok()
 }
 
 /// Parses a period as written in a table cell or header (already folded with NFKC).

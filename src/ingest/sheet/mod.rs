@@ -533,12 +533,6 @@ fn read_row(
             _ => (Period::ytd(m), year),
         };
         let fig = Figure {
-            entity: &entity,
-            scope: entity.scope,
-            indicator,
-            indicator_raw: v.label.to_string(),
-            year: y,
-            period,
             value,
             value_raw,
             unit_raw: if value.is_some() {
@@ -546,15 +540,16 @@ fn read_row(
             } else {
                 String::new()
             },
-            approx: false,
             yoy_pct: yoy,
-            yoy_pp: None,
-            share_pct: None,
-            share_of: None,
-            qualifier: None,
-            relative: false,
-            locator,
-            excerpt: v.label.trim().to_string(),
+            ..Figure::of_table(
+                &entity,
+                indicator,
+                v.label.to_string(),
+                y,
+                period,
+                locator,
+                v.label.trim().to_string(),
+            )
         };
         match fig.into_observation(&ctx.src, &ctx.dicts.units) {
             Ok(o) => out.observations.push(o),
