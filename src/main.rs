@@ -33,6 +33,12 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Read and check everything, write nothing (same as `validate`).
+        #[arg(long)]
+        dry_run: bool,
+        /// `text` (a one-screen summary) or `json` (one JSON object on stderr, for schedulers).
+        #[arg(long, value_enum, default_value_t = cli::run::LogFormat::Text)]
+        log_format: cli::run::LogFormat,
     },
     /// Show what input files yield, without a pipeline run.
     Extract {
@@ -71,7 +77,15 @@ fn main() -> ExitCode {
             pipeline,
             jobs,
             quiet,
-        } => cli::run::execute(&pipeline, jobs, quiet),
+            dry_run,
+            log_format,
+        } => {
+            if dry_run {
+                cli::set_jobs(jobs).and_then(|_| cli::validate::execute(&pipeline))
+            } else {
+                cli::run::execute(&pipeline, jobs, quiet, log_format)
+            }
+        }
         Command::Extract {
             files,
             format,

@@ -8,11 +8,49 @@ use crate::config::pipeline::Pipeline;
 use crate::model::TABLE_NAMES;
 use crate::run::{run, RunSummary};
 
-pub fn execute(pipeline: &Path, jobs: Option<usize>, quiet: bool) -> Result<i32> {
+/// How the end-of-run summary is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+pub fn execute(
+    pipeline: &Path,
+    jobs: Option<usize>,
+    quiet: bool,
+    format: LogFormat,
+) -> Result<i32> {
     super::set_jobs(jobs)?;
     let p = Pipeline::load(pipeline)?;
     let summary = run(&p).with_context(|| format!("pipeline {}", pipeline.display()))?;
-    if !quiet {
+    if format == LogFormat::Json {
+        let m = &summary.manifest;
+        let failed: Vec<_> = m
+            .inputs
+            .iter()
+            .filter(|i| i.status == "failed")
+            .map(|i| serde_json::json!({"path": i.path, "error": i.error}))
+            .collect();
+        let rows: serde_json::Map<String, serde_json::Value> = m
+            .outputs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.rows.into()))
+            .collect();
+        let line = serde_json::json!({
+            "event": "run_finished",
+            "pipeline": m.pipeline,
+            "run_id": m.run_id,
+            "exit_code": summary.exit_code,
+            "inputs": m.inputs.len(),
+            "failed_inputs": failed,
+            "rows": rows,
+            "checks": m.checks,
+            "output": p.out_dir.join("current"),
+            "total_ms": m.timings_ms.get("total"),
+        });
+        eprintln!("{line}");
+    } else if !quiet {
         print_summary(&p, &summary);
     } else {
         for i in summary

@@ -79,7 +79,7 @@ impl PendingRun {
         let mut n = 1;
         while runs.join(&run_id).exists() || runs.join(format!(".tmp-{run_id}")).exists() {
             n += 1;
-            run_id = format!("{stamp}-{n}");
+            run_id = format!("{stamp}-{n:03}");
         }
         let tmp = runs.join(format!(".tmp-{run_id}"));
         std::fs::create_dir(&tmp).with_context(|| format!("creating {}", tmp.display()))?;

@@ -1,0 +1,126 @@
+//! What a scheduler relies on: the same bytes whatever the thread count or
+//! file order, a dry run that writes nothing, a JSON summary, retention.
+
+mod common;
+
+use common::*;
+use parkstat::model::TABLE_NAMES;
+
+fn tables(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    TABLE_NAMES
+        .iter()
+        .map(|t| std::fs::read(dir.join(format!("{t}.parquet"))).expect("table"))
+        .collect()
+}
+
+#[test]
+fn same_bytes_whatever_the_thread_count_and_file_order() {
+    let a = Scratch::new();
+    let out = parkstat()
+        .args(["run", "--jobs", "1"])
+        .arg(a.pipeline())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // Another copy whose files are created in the reverse order, run on two threads.
+    let b = tempfile::tempdir().unwrap();
+    copy_dir(&project().join("pipelines"), &b.path().join("pipelines"));
+    let mut files: Vec<std::path::PathBuf> = walk(&project().join("data"));
+    files.sort();
+    files.reverse();
+    for f in files {
+        let rel = f.strip_prefix(project()).unwrap();
+        let to = b.path().join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &to).unwrap();
+    }
+    let out = parkstat()
+        .args(["run", "--jobs", "2"])
+        .arg(b.path().join("pipelines/default.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (ta, tb) = (
+        tables(&a.current()),
+        tables(&b.path().join("out/default/current")),
+    );
+    for (i, t) in TABLE_NAMES.iter().enumerate() {
+        assert!(
+            ta[i] == tb[i],
+            "{t}.parquet differs between --jobs 1 and --jobs 2 with files created in another order"
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            v.extend(walk(&e.path()));
+        } else {
+            v.push(e.path());
+        }
+    }
+    v
+}
+
+#[test]
+fn dry_run_writes_nothing_and_validate_agrees() {
+    let s = Scratch::new();
+    for args in [vec!["run", "--dry-run"], vec!["validate"]] {
+        let out = parkstat().args(&args).arg(s.pipeline()).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("nothing written"), "{}", stderr(&out));
+        assert!(!s.path().join("out").exists(), "{args:?} wrote output");
+    }
+    // A broken input makes validate say so with exit 3, still writing nothing.
+    std::fs::write(s.path().join("data/csv/bad.csv"), [0xFFu8, 0x00, 0xFE]).unwrap();
+    let out = parkstat()
+        .arg("validate")
+        .arg(s.pipeline())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("failed: data/csv/bad.csv"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!s.path().join("out").exists());
+}
+
+#[test]
+fn json_summary_for_schedulers() {
+    let s = Scratch::new();
+    let out = parkstat()
+        .args(["run", "--log-format", "json"])
+        .arg(s.pipeline())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let line = stderr(&out);
+    let v: serde_json::Value = serde_json::from_str(line.trim())
+        .unwrap_or_else(|e| panic!("one JSON object: {e}: {line}"));
+    assert_eq!(v["event"], "run_finished");
+    assert_eq!(v["exit_code"], 0);
+    assert!(v["rows"]["observations"].as_u64().unwrap() > 300);
+    assert_eq!(v["checks"]["error"], 0);
+}
+
+#[test]
+fn old_runs_are_pruned_and_current_kept() {
+    let s = Scratch::new();
+    let p = s.pipeline();
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("keep_runs = 5", "keep_runs = 2");
+    std::fs::write(&p, text).unwrap();
+    for _ in 0..3 {
+        assert_eq!(s.run(&[]).status.code(), Some(0));
+    }
+    let runs = parkstat::publish::run_dir::list_runs(&s.out());
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let current = parkstat::publish::run_dir::current_run(&s.out()).unwrap();
+    assert_eq!(runs.last(), Some(&current), "current is the newest run");
+}
