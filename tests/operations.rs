@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use parkstat::model::TABLE_NAMES;
+use polars::prelude::{ParquetReader, SerReader};
 
 fn tables(dir: &std::path::Path) -> Vec<Vec<u8>> {
     TABLE_NAMES
@@ -123,4 +124,60 @@ fn old_runs_are_pruned_and_current_kept() {
     assert_eq!(runs.len(), 2, "{runs:?}");
     let current = parkstat::publish::run_dir::current_run(&s.out()).unwrap();
     assert_eq!(runs.last(), Some(&current), "current is the newest run");
+}
+
+/// A run killed with SIGKILL at any moment leaves `current` whole (the previous run or the
+/// new one, never a part), and the next run succeeds.
+#[test]
+fn killed_runs_never_leave_a_partial_current() {
+    let s = Scratch::new();
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    let whole = |dir: &std::path::Path| {
+        TABLE_NAMES.iter().all(|t| {
+            let p = dir.join(format!("{t}.parquet"));
+            std::fs::File::open(&p)
+                .ok()
+                .and_then(|f| ParquetReader::new(f).finish().ok())
+                .is_some()
+        }) && serde_json::from_slice::<serde_json::Value>(
+            &std::fs::read(dir.join("run.json")).unwrap_or_default(),
+        )
+        .is_ok()
+    };
+    // One run's duration, to spread the kills over it.
+    let t = std::time::Instant::now();
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    let span = t.elapsed().as_micros().max(2_000) as u64;
+    let mut killed = 0;
+    for i in 0..25u64 {
+        let mut child = parkstat()
+            .arg("run")
+            .arg(s.pipeline())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(span * i / 24));
+        if child.try_wait().unwrap().is_none() {
+            killed += 1;
+        }
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        assert!(
+            whole(&s.current()),
+            "after a kill at {}µs, current is not whole",
+            span * i / 24
+        );
+    }
+    assert!(
+        killed >= 10,
+        "most kills landed during a run ({killed} of 25)"
+    );
+    let out = s.run(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the next run succeeds: {}",
+        stderr(&out)
+    );
+    assert!(whole(&s.current()));
 }
