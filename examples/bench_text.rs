@@ -73,6 +73,7 @@ fn main() {
         entities: &p.entities,
         entity: None,
         year: None,
+        forced_year: None,
         sheet: Default::default(),
     };
     let t = Instant::now();

@@ -24,6 +24,7 @@ fn read(body: &str) -> (Vec<String>, Vec<String>) {
         entities: &p.entities,
         entity: None,
         year: None,
+        forced_year: None,
         sheet: Default::default(),
     };
     let doc = format!("江州高新区2024年工作情况汇报\n{body}\n");
@@ -393,6 +394,7 @@ fn unmapped_figures_keep_their_value_for_the_analyst() {
         entities: &p.entities,
         entity: None,
         year: None,
+        forced_year: None,
         sheet: Default::default(),
     };
     let out = text::read(

@@ -1,6 +1,9 @@
-//! Derive: tables computed from facts (monthly now; quarterly, annual, shares and rankings build on it).
+//! Derive: tables computed from facts — monthly, quarterly and annual values of flows,
+//! shares of the area, rankings among parks.
 
+pub mod compare;
 pub mod monthly;
+pub mod periods;
 
 use crate::config::pipeline::Pipeline;
 use crate::model::{Annual, Fact, Monthly, Quarterly, Ranking, Share};
@@ -16,8 +19,12 @@ pub struct Derived {
 }
 
 pub fn derive(p: &Pipeline, facts: &[Fact]) -> Derived {
+    let monthly = monthly::monthly(p, facts);
     Derived {
-        monthly: monthly::monthly(p, facts),
-        ..Derived::default()
+        quarterly: periods::quarterly(&monthly, facts),
+        annual: periods::annual(&monthly),
+        shares: compare::shares(p, facts),
+        rankings: compare::rankings(facts),
+        monthly,
     }
 }

@@ -370,6 +370,7 @@ mod tests {
             entities: &p.entities,
             entity: None,
             year: None,
+            forced_year: None,
             sheet: Default::default(),
         }
     }

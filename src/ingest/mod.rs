@@ -43,7 +43,10 @@ pub struct SourceContext<'a> {
     pub entities: &'a Entities,
     /// The entity the source entry assigns, when rows do not name one.
     pub entity: Option<EntityDef>,
+    /// The year when an input does not say (the source's, else the pipeline's).
     pub year: Option<i32>,
+    /// The year the source entry states: it wins over what a report's title says.
+    pub forced_year: Option<i32>,
     /// Layout facts the pipeline states for sheets.
     pub sheet: crate::config::pipeline::SheetOverrides,
 }
@@ -98,6 +101,7 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
             .and_then(|id| p.entities.get(id))
             .cloned(),
         year: def.and_then(|d| d.year).or(p.year),
+        forced_year: def.and_then(|d| d.year),
         sheet: def.map(|d| d.sheet_overrides()).unwrap_or_default(),
     };
     let forced = def.and_then(|d| d.encoding.as_deref());

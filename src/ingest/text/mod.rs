@@ -57,9 +57,11 @@ pub fn read(text: &str, file_name: &str, ctx: &SourceContext) -> Result<FileOutp
         .chain(all[body.end..].iter().take(0))
         .map(|l| l.text.as_str())
         .collect();
+    // A source's own year wins; else the report's title, dates or file name; else the pipeline's year.
     let year = ctx
-        .year
-        .or_else(|| periods::document_year(&titles, &body_lines, &chrome, file_name));
+        .forced_year
+        .or_else(|| periods::document_year(&titles, &body_lines, &chrome, file_name))
+        .or(ctx.year);
 
     // The latest month the body reports, for 截至目前 and 今年以来.
     // Sentences worth reading, with their time phrases (found once, used twice).

@@ -30,8 +30,9 @@ static AS_OF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"截至(?:目前|当前|今)?(?:((?:19|20)\d{{2}})年)?(?:{M}月(?:底|末)?)?|{M}月(?:底|末)|年末|年底|目前|当前|现有"))
         .expect("static pattern")
 });
-static YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年(?:度)?").expect("static pattern"));
+static YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*年(?:度)?").expect("static pattern")
+});
 static MONTH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"(?:((?:19|20)\d{{2}})年)?{M}月份?(?:当月)?")).expect("static pattern")
 });
@@ -70,7 +71,12 @@ pub struct TimeSpan {
 }
 
 fn year_of(c: Option<regex::Match>) -> Option<i32> {
-    c.and_then(|m| m.as_str().parse().ok())
+    let t = c?.as_str();
+    t.parse().ok().or_else(|| {
+        crate::normalize::cn_number::parse_cn(t)
+            .map(|d| d.mantissa as i32)
+            .filter(|y| (1900..2100).contains(y))
+    })
 }
 
 fn overlaps(spans: &[TimeSpan], s: usize, e: usize) -> bool {

@@ -1,0 +1,136 @@
+//! Parks against each other and against their area: shares of the area's value, and rankings.
+
+use std::collections::BTreeMap;
+
+use crate::config::pipeline::Pipeline;
+use crate::model::{Fact, PeriodKind, Ranking, Scope, Share};
+
+type PeriodKey<'a> = (&'a str, i32, PeriodKind, Option<u8>, Option<u8>);
+
+fn period_key(f: &Fact) -> PeriodKey<'_> {
+    (
+        f.indicator.as_str(),
+        f.year,
+        f.period_kind,
+        f.month_from,
+        f.month_to,
+    )
+}
+
+/// Each park's value as a share of its parent area's value for the same indicator and period,
+/// next to the share a source states.
+pub fn shares(p: &Pipeline, facts: &[Fact]) -> Vec<Share> {
+    let mut by_entity: BTreeMap<(&str, PeriodKey), &Fact> = BTreeMap::new();
+    for f in facts.iter().filter(|f| f.qualifier.is_none()) {
+        if f.value.is_some() || f.share_pct.is_some() {
+            by_entity.insert((f.entity_id.as_str(), period_key(f)), f);
+        }
+    }
+    let mut out = Vec::new();
+    for f in facts
+        .iter()
+        .filter(|f| f.scope == Scope::Park && f.qualifier.is_none())
+    {
+        let parent = p
+            .entities
+            .get(&f.entity_id)
+            .and_then(|e| e.parent.as_deref())
+            .and_then(|id| p.entities.get(id));
+        let whole = parent
+            .and_then(|e| by_entity.get(&(e.id.as_str(), period_key(f))))
+            .filter(|w| w.scope == e_scope(parent));
+        let stated = f.share_pct.filter(|_| {
+            f.share_of
+                .as_deref()
+                .is_some_and(|s| parent.is_some_and(|e| e.scope.as_str() == s))
+        });
+        let (part_value, whole_value) = (f.value, whole.and_then(|w| w.value));
+        let computed = match (part_value, whole_value) {
+            (Some(a), Some(b)) if b != 0.0 => Some(a / b * 100.0),
+            _ => None,
+        };
+        if computed.is_none() && stated.is_none() {
+            continue;
+        }
+        out.push(Share {
+            entity_id: f.entity_id.clone(),
+            entity_name: f.entity_name.clone(),
+            indicator: f.indicator.clone(),
+            indicator_name: f.indicator_name.clone(),
+            year: f.year,
+            period_kind: f.period_kind,
+            month_from: f.month_from,
+            month_to: f.month_to,
+            share_of: parent
+                .map(|e| e.id.clone())
+                .unwrap_or_else(|| f.share_of.clone().unwrap_or_default()),
+            part_value,
+            whole_value,
+            computed_share_pct: computed,
+            stated_share_pct: stated,
+        });
+    }
+    out
+}
+
+fn e_scope(e: Option<&crate::config::pipeline::EntityDef>) -> Scope {
+    e.map(|e| e.scope).unwrap_or(Scope::Other)
+}
+
+/// Rank of each park among the parks with a value for the same indicator and period, by value and by growth (1 = largest).
+pub fn rankings(facts: &[Fact]) -> Vec<Ranking> {
+    let mut groups: BTreeMap<PeriodKey, Vec<&Fact>> = BTreeMap::new();
+    for f in facts.iter().filter(|f| {
+        f.scope == Scope::Park
+            && f.qualifier.is_none()
+            && (f.value.is_some() || f.yoy_pct.is_some())
+    }) {
+        groups.entry(period_key(f)).or_default().push(f);
+    }
+    let rank = |vals: &[(usize, f64)], i: usize| -> Option<u32> {
+        let v = vals.iter().find(|(j, _)| *j == i)?.1;
+        Some(1 + vals.iter().filter(|(_, w)| *w > v).count() as u32)
+    };
+    let mut out = Vec::new();
+    for group in groups.values().filter(|g| g.len() >= 2) {
+        let by_value: Vec<(usize, f64)> = group
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.value.map(|v| (i, v)))
+            .collect();
+        let by_growth: Vec<(usize, f64)> = group
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.yoy_pct.map(|v| (i, v)))
+            .collect();
+        if by_value.len() < 2 && by_growth.len() < 2 {
+            continue;
+        }
+        for (i, f) in group.iter().enumerate() {
+            out.push(Ranking {
+                entity_id: f.entity_id.clone(),
+                entity_name: f.entity_name.clone(),
+                indicator: f.indicator.clone(),
+                indicator_name: f.indicator_name.clone(),
+                year: f.year,
+                period_kind: f.period_kind,
+                month_from: f.month_from,
+                month_to: f.month_to,
+                value: f.value,
+                rank_by_value: if by_value.len() >= 2 {
+                    rank(&by_value, i)
+                } else {
+                    None
+                },
+                yoy_pct: f.yoy_pct,
+                rank_by_growth: if by_growth.len() >= 2 {
+                    rank(&by_growth, i)
+                } else {
+                    None
+                },
+                n_ranked: by_value.len().max(by_growth.len()) as u32,
+            });
+        }
+    }
+    out
+}

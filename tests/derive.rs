@@ -1,0 +1,131 @@
+//! Derived tables of the default pipeline: quarters from quarter-end cumulatives,
+//! shares next to stated shares, rankings among parks, whole years.
+
+mod common;
+
+use common::*;
+use polars::prelude::*;
+
+fn col_u8(df: &DataFrame, c: &str) -> Vec<Option<u8>> {
+    let ca = df.column(c).unwrap().u8().unwrap();
+    (0..ca.len()).map(|i| ca.get(i)).collect()
+}
+
+fn col_u32(df: &DataFrame, c: &str) -> Vec<Option<u32>> {
+    let ca = df.column(c).unwrap().u32().unwrap();
+    (0..ca.len()).map(|i| ca.get(i)).collect()
+}
+
+fn col_i32(df: &DataFrame, c: &str) -> Vec<Option<i32>> {
+    let ca = df.column(c).unwrap().i32().unwrap();
+    (0..ca.len()).map(|i| ca.get(i)).collect()
+}
+
+#[test]
+fn quarters_shares_rankings_and_years() {
+    let s = Scratch::new();
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    let cur = s.current();
+
+    // Q2 of a park = ytd(6) − ytd(3); Q1 = ytd(3).
+    let monthly = read_parquet(&cur.join("monthly.parquet"));
+    let (me, mi, mm, my, mv) = (
+        strings(&monthly, "entity_id"),
+        strings(&monthly, "indicator"),
+        col_u8(&monthly, "month"),
+        col_i32(&monthly, "year"),
+        floats(&monthly, "ytd_value"),
+    );
+    let ytd = |m: u8| {
+        (0..monthly.height())
+            .find(|&r| {
+                me[r].as_deref() == Some("jz_hitech")
+                    && mi[r].as_deref() == Some("industrial_output")
+                    && mm[r] == Some(m)
+                    && my[r] == Some(2024)
+            })
+            .and_then(|r| mv[r])
+            .unwrap()
+    };
+    let q = read_parquet(&cur.join("quarterly.parquet"));
+    let (qe, qi, qq, qv, qd) = (
+        strings(&q, "entity_id"),
+        strings(&q, "indicator"),
+        col_u8(&q, "quarter"),
+        floats(&q, "value"),
+        strings(&q, "derivation"),
+    );
+    let quarter = |n: u8| {
+        (0..q.height())
+            .find(|&r| {
+                qe[r].as_deref() == Some("jz_hitech")
+                    && qi[r].as_deref() == Some("industrial_output")
+                    && qq[r] == Some(n)
+            })
+            .map(|r| (qv[r].unwrap(), qd[r].clone().unwrap()))
+            .unwrap()
+    };
+    assert_eq!(quarter(1), (ytd(3), "ytd".to_string()));
+    let (q2, d2) = quarter(2);
+    assert!((q2 - (ytd(6) - ytd(3))).abs() < 1e-3 && d2 == "ytd_diff");
+    // A quarter a report states (临港园区 三季度 16.1亿元) is taken as reported.
+    let port_q3 = (0..q.height())
+        .find(|&r| {
+            qe[r].as_deref() == Some("jz_port")
+                && qi[r].as_deref() == Some("industrial_output")
+                && qq[r] == Some(3)
+        })
+        .unwrap();
+    assert_eq!(
+        (qv[port_q3], qd[port_q3].as_deref()),
+        (Some(1.61e9), Some("reported"))
+    );
+
+    // The share a report states sits next to the share computed from both values.
+    let sh = read_parquet(&cur.join("shares.parquet"));
+    let (se, si, sm, sc, ss) = (
+        strings(&sh, "entity_id"),
+        strings(&sh, "indicator"),
+        col_u8(&sh, "month_to"),
+        floats(&sh, "computed_share_pct"),
+        floats(&sh, "stated_share_pct"),
+    );
+    let r = (0..sh.height())
+        .find(|&r| {
+            se[r].as_deref() == Some("jz_hitech")
+                && si[r].as_deref() == Some("industrial_output")
+                && sm[r] == Some(8)
+        })
+        .unwrap();
+    assert_eq!(ss[r], Some(20.6));
+    assert!((sc[r].unwrap() - 20.6).abs() < 0.05, "computed {:?}", sc[r]);
+
+    // Rankings among the three parks agree with their values.
+    let rk = read_parquet(&cur.join("rankings.parquet"));
+    let (ri, ry, rm, rv, rr, rn) = (
+        strings(&rk, "indicator"),
+        col_i32(&rk, "year"),
+        col_u8(&rk, "month_to"),
+        floats(&rk, "value"),
+        col_u32(&rk, "rank_by_value"),
+        col_u32(&rk, "n_ranked"),
+    );
+    let mut group: Vec<(f64, u32)> = (0..rk.height())
+        .filter(|&r| {
+            ri[r].as_deref() == Some("industrial_output")
+                && ry[r] == Some(2024)
+                && rm[r] == Some(8)
+                && rv[r].is_some()
+                && strings(&rk, "period_kind")[r].as_deref() == Some("ytd")
+        })
+        .map(|r| (rv[r].unwrap(), rr[r].unwrap()))
+        .collect();
+    assert_eq!(group.len(), 3);
+    assert!((0..rk.height()).all(|r| rn[r].unwrap() >= 2));
+    group.sort_by(|a, b| b.0.total_cmp(&a.0));
+    assert_eq!(group.iter().map(|g| g.1).collect::<Vec<_>>(), [1, 2, 3]);
+
+    // Whole years come from the reports' 2023 figures.
+    let an = read_parquet(&cur.join("annual.parquet"));
+    assert!(col_i32(&an, "year").iter().all(|y| *y == Some(2023)) && an.height() >= 3);
+}
