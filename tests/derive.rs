@@ -129,3 +129,51 @@ fn quarters_shares_rankings_and_years() {
     let an = read_parquet(&cur.join("annual.parquet"));
     assert!(col_i32(&an, "year").iter().all(|y| *y == Some(2023)) && an.height() >= 3);
 }
+
+fn rules(dir: &std::path::Path) -> Vec<String> {
+    strings(&read_parquet(&dir.join("checks.parquet")), "rule")
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn share_parts_and_month_rules_fire_and_stay_quiet() {
+    // Quiet: the sample's shares agree and its parks stay under the city; a stated August
+    // that matches the cumulatives is no finding.
+    let s = Scratch::new();
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    let r = rules(&s.current());
+    assert!(
+        !r.iter()
+            .any(|x| x == "share_mismatch" || x == "parts_exceed_whole"),
+        "{r:?}"
+    );
+    // Fires: the city report's July (45.2亿) is not 1-7月 minus 1-6月.
+    assert!(r.iter().any(|x| x == "month_mismatch"), "{r:?}");
+
+    // A stated share the values contradict.
+    let s = Scratch::new();
+    let report = s
+        .path()
+        .join("data/reports/江州高新区_2024年1-8月工作情况汇报.txt");
+    let text = std::fs::read_to_string(&report)
+        .unwrap()
+        .replace("占全市规上工业总产值的20.6%", "占全市规上工业总产值的30.6%");
+    std::fs::write(&report, text).unwrap();
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    assert!(rules(&s.current()).iter().any(|x| x == "share_mismatch"));
+
+    // A city total below the sum of its parks: an error, so the run exits 3.
+    let s = Scratch::new();
+    let city = s.path().join("data/csv/江州市_2024年1-8月_全市.csv");
+    let text = std::fs::read_to_string(&city).unwrap().replace(
+        "全市,规上工业总产值,2024,1-8月,369.2,亿元",
+        "全市,规上工业总产值,2024,1-8月,169.2,亿元",
+    );
+    std::fs::write(&city, text).unwrap();
+    assert_eq!(s.run(&[]).status.code(), Some(3));
+    assert!(rules(&s.current())
+        .iter()
+        .any(|x| x == "parts_exceed_whole"));
+}

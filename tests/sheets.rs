@@ -413,6 +413,9 @@ fn percent_formatted_growth_is_read_in_percent() {
     );
 }
 
+/// (locator, period kind, year, value, growth) of an observation.
+type Brief<'a> = (&'a str, &'a str, i64, Option<f64>, Option<f64>);
+
 /// .xls and .ods, made by scripts/make_legacy_fixtures.py (rust_xlsxwriter writes only xlsx).
 #[test]
 fn xls_and_ods_read_like_xlsx() {
@@ -421,7 +424,7 @@ fn xls_and_ods_read_like_xlsx() {
         let (obs, rejects, out) = extract(&path);
         assert!(out.status.success(), "{ext}: {}", stderr(&out));
         assert!(rejects.is_empty(), "{ext}: {rejects:?}");
-        let got: Vec<(&str, &str, i64, Option<f64>, Option<f64>)> = obs
+        let got: Vec<Brief> = obs
             .iter()
             .map(|o| (o.0.as_str(), o.2.as_str(), o.3, o.5, o.7))
             .collect();

@@ -9,6 +9,8 @@ pub fn check(facts: &[Fact], conflicts: &[Conflict], derived: &Derived) -> Vec<C
     let mut out = Vec::new();
     conflict_rule(conflicts, &mut out);
     cumulative_rules(&derived.monthly, facts, &mut out);
+    share_rules(&derived.shares, &mut out);
+    monthly_rule(&derived.monthly, &mut out);
     out.sort_by(|a, b| {
         (
             a.severity,
@@ -155,6 +157,126 @@ fn cumulative_rules(monthly: &[Monthly], facts: &[Fact], out: &mut Vec<Check>) {
                     obs_ids: fact_id(m, m.month),
                 });
             }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_row(
+    rule: &str,
+    severity: Severity,
+    entity_id: &str,
+    indicator: &str,
+    year: i32,
+    period: (PeriodKind, Option<u8>, Option<u8>),
+    message: String,
+    observed: Option<f64>,
+    expected: Option<f64>,
+) -> Check {
+    Check {
+        rule: rule.into(),
+        severity,
+        entity_id: entity_id.into(),
+        scope: crate::model::Scope::Park,
+        indicator: indicator.into(),
+        year,
+        period_kind: Some(period.0.as_str().into()),
+        month_from: period.1,
+        month_to: period.2,
+        message,
+        observed,
+        expected,
+        obs_ids: String::new(),
+    }
+}
+
+/// (area, indicator, year, period kind, first month, last month).
+type AreaKey<'a> = (&'a str, &'a str, i32, PeriodKind, Option<u8>, Option<u8>);
+
+/// A stated share must match the share computed from both values (to its stated decimal),
+/// and the parks of an area together cannot exceed it.
+fn share_rules(shares: &[crate::model::Share], out: &mut Vec<Check>) {
+    for s in shares {
+        if let (Some(stated), Some(computed)) = (s.stated_share_pct, s.computed_share_pct) {
+            // A share printed to one decimal, of values that are themselves rounded.
+            if (stated - computed).abs() > 0.1 {
+                out.push(check_row(
+                    "share_mismatch",
+                    Severity::Warn,
+                    &s.entity_id,
+                    &s.indicator,
+                    s.year,
+                    (s.period_kind, s.month_from, s.month_to),
+                    format!("{} {} {}年: the stated share is {stated}%, but {:.2}% follows from the values ({} of {})", s.entity_name, s.indicator_name, s.year, computed, s.part_value.unwrap_or(f64::NAN), s.whole_value.unwrap_or(f64::NAN)),
+                    Some(stated),
+                    Some(computed),
+                ));
+            }
+        }
+    }
+    let mut sums: std::collections::BTreeMap<AreaKey, (f64, f64, usize)> = Default::default();
+    for s in shares {
+        if let (Some(part), Some(whole)) = (s.part_value, s.whole_value) {
+            let e = sums
+                .entry((
+                    s.share_of.as_str(),
+                    s.indicator.as_str(),
+                    s.year,
+                    s.period_kind,
+                    s.month_from,
+                    s.month_to,
+                ))
+                .or_insert((0.0, whole, 0));
+            e.0 += part;
+            e.2 += 1;
+        }
+    }
+    for ((area, indicator, year, kind, from, to), (parts, whole, n)) in sums {
+        // Half a percent of slack for the rounding of every stated figure.
+        if n >= 2 && parts > whole * 1.005 {
+            out.push(check_row(
+                "parts_exceed_whole",
+                Severity::Error,
+                area,
+                indicator,
+                year,
+                (kind, from, to),
+                format!("{indicator} {year}年: its {n} parks together report {parts}, more than {area}'s {whole}; one of the figures is wrong (or in the wrong unit)"),
+                Some(parts),
+                Some(whole),
+            ));
+        }
+    }
+}
+
+/// A reported month value must equal the difference of the cumulatives around it.
+fn monthly_rule(monthly: &[Monthly], out: &mut Vec<Check>) {
+    for w in monthly.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        if (&a.entity_id, &a.indicator, a.year, &a.unit)
+            != (&b.entity_id, &b.indicator, b.year, &b.unit)
+            || b.month != a.month + 1
+            || b.derivation != "reported"
+        {
+            continue;
+        }
+        let (Some(ya), Some(yb), Some(mv)) = (a.ytd_value, b.ytd_value, b.month_value) else {
+            continue;
+        };
+        let diff = yb - ya;
+        // Rounded figures: half a percent of slack.
+        if (mv - diff).abs() > 0.005 * diff.abs().max(mv.abs()) {
+            out.push(check_row(
+                "month_mismatch",
+                Severity::Warn,
+                &b.entity_id,
+                &b.indicator,
+                b.year,
+                (PeriodKind::Month, Some(b.month), Some(b.month)),
+                format!("{} {} {}年{}月: the reported month value {mv} differs from the difference of the cumulatives ({diff})", b.entity_name, b.indicator_name, b.year, b.month),
+                Some(mv),
+                Some(diff),
+            ));
         }
     }
 }
