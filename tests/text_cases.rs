@@ -462,6 +462,9 @@ mod no_panic {
             "\n",
             "\r\n",
             "１２．５",
+            "−",
+            "－",
+            "（",
             "　",
         ]);
         prop::collection::vec(atoms, 0..40).prop_map(|v| v.concat())

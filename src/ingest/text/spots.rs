@@ -125,7 +125,9 @@ pub fn spots<'a>(
         // A minus sign written before the number (增长-3.5%, 比增-4.8%).
         let signed = arabic
             && before.ends_with(['-', '\u{2212}'])
-            && !before[..before.len() - 1].ends_with(|c: char| c.is_ascii_alphanumeric());
+            && !before
+                .trim_end_matches(['-', '\u{2212}'])
+                .ends_with(|c: char| c.is_ascii_alphanumeric());
         let (ns, before, raw) = if signed {
             value = value.map(|d| Decimal {
                 mantissa: -d.mantissa,
