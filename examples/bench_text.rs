@@ -13,7 +13,6 @@ use std::time::Instant;
 use parkstat::config::pipeline::Pipeline;
 use parkstat::ingest::{decode, text, SourceContext};
 use parkstat::model::SourceKind;
-use parkstat::normalize::figure::SourceRef;
 
 fn encode(text: &str, encoding: &str, bom: bool) -> Vec<u8> {
     match encoding {
@@ -63,19 +62,7 @@ fn main() {
     let unit: usize = docs.iter().map(|d| d.1.len()).sum();
     let reps = ((target_mb * 1e6) / unit as f64).ceil() as usize;
     let p = Pipeline::ad_hoc().expect("built-in dictionaries");
-    let ctx = SourceContext {
-        src: SourceRef {
-            kind: SourceKind::Text,
-            path: "bench".into(),
-            sha256: String::new(),
-        },
-        dicts: &p.dictionaries,
-        entities: &p.entities,
-        entity: None,
-        year: None,
-        forced_year: None,
-        sheet: Default::default(),
-    };
+    let ctx = SourceContext::standalone(&p, SourceKind::Text, "bench");
     let t = Instant::now();
     let (mut bytes, mut obs, mut rej) = (0usize, 0usize, 0usize);
     for _ in 0..reps {

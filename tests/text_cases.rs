@@ -5,7 +5,6 @@
 use parkstat::config::pipeline::Pipeline;
 use parkstat::ingest::{text, SourceContext};
 use parkstat::model::SourceKind;
-use parkstat::normalize::figure::SourceRef;
 
 fn fmt(v: Option<f64>) -> String {
     v.map(|x| format!("{x}")).unwrap_or_else(|| "-".into())
@@ -14,19 +13,7 @@ fn fmt(v: Option<f64>) -> String {
 /// Observations of a one-paragraph report (a title gives the year 2024) as short strings, and reject reasons.
 fn read(body: &str) -> (Vec<String>, Vec<String>) {
     let p = Pipeline::ad_hoc().expect("built-in dictionaries");
-    let ctx = SourceContext {
-        src: SourceRef {
-            kind: SourceKind::Text,
-            path: "t.txt".into(),
-            sha256: "0".into(),
-        },
-        dicts: &p.dictionaries,
-        entities: &p.entities,
-        entity: None,
-        year: None,
-        forced_year: None,
-        sheet: Default::default(),
-    };
+    let ctx = SourceContext::standalone(&p, SourceKind::Text, "t.txt");
     let doc = format!("江州高新区2024年工作情况汇报\n{body}\n");
     let out = text::read(&doc, "t.txt", &ctx).expect("reads");
     let mut obs: Vec<String> = out
@@ -384,19 +371,7 @@ fn ranks_and_rank_changes() {
 #[test]
 fn unmapped_figures_keep_their_value_for_the_analyst() {
     let p = Pipeline::ad_hoc().unwrap();
-    let ctx = SourceContext {
-        src: SourceRef {
-            kind: SourceKind::Text,
-            path: "t.txt".into(),
-            sha256: "0".into(),
-        },
-        dicts: &p.dictionaries,
-        entities: &p.entities,
-        entity: None,
-        year: None,
-        forced_year: None,
-        sheet: Default::default(),
-    };
+    let ctx = SourceContext::standalone(&p, SourceKind::Text, "t.txt");
     let out = text::read(
         "园区2024年工作汇报\n1-8月,园区绿色建筑面积12.5万平方米。\n",
         "t.txt",

@@ -357,22 +357,9 @@ mod tests {
     use super::*;
     use crate::config::pipeline::Pipeline;
     use crate::model::{PeriodKind, SourceKind};
-    use crate::normalize::figure::SourceRef;
 
     fn ctx(p: &Pipeline) -> SourceContext<'_> {
-        SourceContext {
-            src: SourceRef {
-                kind: SourceKind::Csv,
-                path: "t.csv".into(),
-                sha256: "x".into(),
-            },
-            dicts: &p.dictionaries,
-            entities: &p.entities,
-            entity: None,
-            year: None,
-            forced_year: None,
-            sheet: Default::default(),
-        }
+        SourceContext::standalone(p, SourceKind::Csv, "t.csv")
     }
 
     #[test]

@@ -51,6 +51,26 @@ pub struct SourceContext<'a> {
     pub sheet: crate::config::pipeline::SheetOverrides,
 }
 
+impl<'a> SourceContext<'a> {
+    /// A context for reading one file on its own, with a pipeline's dictionaries and
+    /// entities but no source entry (`extract`, tests, benchmarks).
+    pub fn standalone(p: &'a Pipeline, kind: SourceKind, path: &str) -> SourceContext<'a> {
+        SourceContext {
+            src: SourceRef {
+                kind,
+                path: path.to_string(),
+                sha256: String::new(),
+            },
+            dicts: &p.dictionaries,
+            entities: &p.entities,
+            entity: None,
+            year: p.year,
+            forced_year: None,
+            sheet: Default::default(),
+        }
+    }
+}
+
 /// The result of reading one input.
 #[derive(Debug)]
 pub struct FileResult {
