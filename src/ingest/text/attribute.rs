@@ -57,6 +57,38 @@ struct Pending {
     relative: bool,
 }
 
+impl Pending {
+    /// A figure found at `spot` for indicator `def`, with nothing attached yet.
+    fn at(
+        spot: usize,
+        sp: &Spot,
+        def: usize,
+        label: (usize, usize),
+        scope: Scope,
+        year: i32,
+        period: Period,
+    ) -> Pending {
+        Pending {
+            spot,
+            def,
+            label,
+            scope,
+            year,
+            period,
+            qualifier: None,
+            value: None,
+            value_raw: String::new(),
+            unit_raw: String::new(),
+            span: (sp.start, sp.end),
+            approx: sp.approx,
+            yoy: None,
+            pp: None,
+            share: None,
+            relative: false,
+        }
+    }
+}
+
 /// Clause boundaries of a sentence: `,` `;` `:` end a clause; `、` does not.
 fn clause_starts(s: &str) -> Vec<usize> {
     let mut v = vec![0];
@@ -459,22 +491,9 @@ pub fn sentence(
                     Ok((year, period)) => {
                         let scope = scope_before(m.start.max(1));
                         pending.push(Pending {
-                            spot: i,
-                            def: m.def,
-                            label: (m.start, m.end),
-                            scope,
-                            year,
-                            period,
-                            qualifier: None,
-                            value: None,
-                            value_raw: String::new(),
-                            unit_raw: String::new(),
-                            span: (sp.start, sp.end),
-                            approx: sp.approx,
                             yoy,
                             pp,
-                            share: None,
-                            relative: false,
+                            ..Pending::at(i, sp, m.def, (m.start, m.end), scope, year, period)
                         });
                         last_label = Some((m.def, m.start));
                     }
@@ -517,22 +536,10 @@ pub fn sentence(
                 };
                 let share_of = whole.unwrap_or(Scope::Other).as_str().to_string();
                 pending.push(Pending {
-                    spot: i,
-                    def,
-                    label,
-                    scope,
-                    year,
-                    period,
-                    qualifier: None,
-                    value: None,
                     value_raw: sp.value_raw.to_string(),
                     unit_raw: sp.unit_raw.to_string(),
-                    span: (sp.start, sp.end),
-                    approx: sp.approx,
-                    yoy: None,
-                    pp: None,
                     share: Some((sp.value.map(|d| d.to_f64()).unwrap_or(f64::NAN), share_of)),
-                    relative: false,
+                    ..Pending::at(i, sp, def, label, scope, year, period)
                 });
             }
             Role::Level | Role::Rank => {
@@ -605,22 +612,12 @@ pub fn sentence(
                     }
                 }
                 pending.push(Pending {
-                    spot: i,
-                    def: m.def,
-                    label: (m.start, m.end),
-                    scope,
-                    year,
-                    period,
                     qualifier,
                     value: sp.value,
                     value_raw: sp.value_raw.to_string(),
                     unit_raw: sp.unit_raw.to_string(),
-                    span: (sp.start, sp.end),
-                    approx: sp.approx,
-                    yoy: None,
-                    pp: None,
-                    share: None,
                     relative,
+                    ..Pending::at(i, sp, m.def, (m.start, m.end), scope, year, period)
                 });
                 if m.end > m.start {
                     last_label = Some((m.def, m.start));
