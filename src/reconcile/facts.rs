@@ -5,18 +5,7 @@ use std::cmp::Ordering;
 use crate::config::pipeline::Pipeline;
 use crate::model::{Fact, Observation, PeriodKind, Scope, SourceKind};
 
-/// The key of a fact (DESIGN.md, Reconcile).
-pub type Key = (
-    String,
-    Scope,
-    String,
-    i32,
-    PeriodKind,
-    Option<u8>,
-    Option<u8>,
-);
-
-/// The key borrowed from the observation, for sorting and grouping without copies.
+/// The key of a fact (DESIGN.md, Reconcile, plus `qualifier`), borrowed from the observation.
 pub type KeyRef<'a> = (
     &'a str,
     Scope,
@@ -38,18 +27,6 @@ pub fn key_ref(o: &Observation) -> KeyRef<'_> {
         o.month_from,
         o.month_to,
         o.qualifier.as_deref(),
-    )
-}
-
-pub fn key_of(o: &Observation) -> Key {
-    (
-        o.entity_id.clone(),
-        o.scope,
-        o.indicator.clone(),
-        o.year,
-        o.period_kind,
-        o.month_from,
-        o.month_to,
     )
 }
 
