@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use rust_xlsxwriter::{Format, Formula, Workbook, Worksheet};
+use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook, Worksheet};
 
 /// (locator, indicator, period_kind, year, month_to, value, unit, yoy) of each observation, and (locator, reason) of each reject.
 type Obs = (
@@ -413,13 +413,53 @@ fn percent_formatted_growth_is_read_in_percent() {
     );
 }
 
+/// A title with no period, and the report month as a date cell (`报告期 | 2024-08-31`); the
+/// filling-in date below it (September) must not be taken for the report month.
+#[test]
+fn report_month_from_a_date_cell_above_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("Sheet1").unwrap();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    ws.write_string(0, 0, "示范园区主要经济指标完成情况").unwrap();
+    ws.write_string(1, 0, "填报日期").unwrap();
+    let filled = ExcelDateTime::from_ymd(2024, 9, 5).unwrap();
+    ws.write_datetime_with_format(1, 1, &filled, &date).unwrap();
+    ws.write_string(2, 0, "报告期").unwrap();
+    let period = ExcelDateTime::from_ymd(2024, 8, 31).unwrap();
+    ws.write_datetime_with_format(2, 1, &period, &date).unwrap();
+    ws.write_string(2, 3, "单位:万元").unwrap();
+    for (c, t) in ["指标名称", "本月", "累计", "同比增长(%)"].iter().enumerate() {
+        ws.write_string(3, c as u16, *t).unwrap();
+    }
+    ws.write_string(4, 0, "营业收入").unwrap();
+    ws.write_number(4, 1, 1000.0).unwrap();
+    ws.write_number(4, 2, 8000.0).unwrap();
+    ws.write_number(4, 3, 5.5).unwrap();
+    let path = save(&mut wb, dir.path(), "示范园区.xlsx");
+    let (obs, rejects, out) = extract(&path);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(rejects.is_empty(), "{rejects:?}\n{}", stderr(&out));
+    let got: Vec<(&str, &str, i64, i64, Option<f64>)> = obs
+        .iter()
+        .map(|o| (o.0.as_str(), o.2.as_str(), o.3, o.4, o.5))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Sheet1!B5", "month", 2024, 8, Some(10_000_000.0)),
+            ("Sheet1!C5", "ytd", 2024, 8, Some(80_000_000.0)),
+        ]
+    );
+}
+
 /// (locator, period kind, year, value, growth) of an observation.
 type Brief<'a> = (&'a str, &'a str, i64, Option<f64>, Option<f64>);
 
-/// .xls and .ods, made by scripts/make_legacy_fixtures.py (rust_xlsxwriter writes only xlsx).
+/// .xls, .ods and .xlsb, made by scripts/make_legacy_fixtures.py (rust_xlsxwriter writes only xlsx).
 #[test]
-fn xls_and_ods_read_like_xlsx() {
-    for ext in ["xls", "ods"] {
+fn xls_ods_and_xlsb_read_like_xlsx() {
+    for ext in ["xls", "ods", "xlsb"] {
         let path = project().join(format!("tests/fixtures/sheets/示范园区_2024年1-8月.{ext}"));
         let (obs, rejects, out) = extract(&path);
         assert!(out.status.success(), "{ext}: {}", stderr(&out));

@@ -12,8 +12,9 @@ pub enum Cell {
     Percent(f64),
     /// A formula error (`#DIV/0!`), as Excel shows it.
     Error(String),
-    /// A date or time: not a figure.
-    Date,
+    /// A date or time: not a figure, but in a title area it can name the report month.
+    /// Holds (year, month) of a calendar date; `None` for durations and unreadable dates.
+    Date(Option<(i32, u8)>),
 }
 
 impl Cell {
@@ -51,8 +52,20 @@ fn cell_of(d: &Data) -> Cell {
         Data::Int(i) => Cell::Number(*i as f64),
         Data::Bool(b) => Cell::Text(b.to_string()),
         Data::Error(e) => Cell::Error(format!("{e}")),
-        Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => Cell::Date,
+        Data::DateTime(d) if d.is_datetime() => {
+            let (y, m, ..) = d.to_ymd_hms_milli();
+            Cell::Date(Some((i32::from(y), m)))
+        }
+        Data::DateTimeIso(s) => Cell::Date(iso_year_month(s)),
+        Data::DateTime(_) | Data::DurationIso(_) => Cell::Date(None),
     }
+}
+
+/// `2024-08-31T00:00:00` → (2024, 8), as ods stores dates.
+fn iso_year_month(s: &str) -> Option<(i32, u8)> {
+    let y = s.get(..4)?.parse().ok()?;
+    let m: u8 = s.get(5..7)?.parse().ok()?;
+    (s.as_bytes().get(4) == Some(&b'-') && (1..=12).contains(&m)).then_some((y, m))
 }
 
 impl Grid {

@@ -120,30 +120,27 @@ pub fn detect(
         .header_row
         .map(|h| h - 1 - g.origin.0 as usize)
         .or_else(|| {
-            (0..scan).find(|&r| {
-                let texts: Vec<&str> = g.row_texts(r).map(|(_, t)| t).collect();
-                texts.iter().any(|t| {
+            let label_row = |r: usize| {
+                g.row_texts(r).any(|(_, t)| {
                     is_label_header(t, layout)
                         || matches!(column_role(t, layout), Some(Col::Period))
-                }) && {
-                    let n = |rr: usize| {
-                        g.row_texts(rr)
-                            .filter(|(_, t)| {
-                                matches!(
-                                    column_role(t, layout),
-                                    Some(
-                                        Col::Month(_)
-                                            | Col::Ytd(_)
-                                            | Col::Prior(_)
-                                            | Col::Yoy(_)
-                                            | Col::Value
-                                    )
-                                ) || names_indicator(t)
-                            })
-                            .count()
-                    };
-                    n(r) + if r + 1 < g.rows { n(r + 1) } else { 0 } >= 1
-                }
+                })
+            };
+            let n = |r: usize| {
+                g.row_texts(r)
+                    .filter(|(_, t)| {
+                        matches!(
+                            column_role(t, layout),
+                            Some(Col::Month(_) | Col::Ytd(_) | Col::Prior(_) | Col::Yoy(_) | Col::Value)
+                        ) || names_indicator(t)
+                    })
+                    .count()
+            };
+            // A label row whose value headers are on it or on the row below (a two-row header);
+            // not a `报告期 | date` line above the real header.
+            (0..scan).find(|&r| {
+                label_row(r)
+                    && (n(r) >= 1 || (r + 1 < g.rows && n(r + 1) >= 1 && !label_row(r + 1)))
             })
         })?;
     // A second header row: value words under a group, or a code row (甲 乙 1 2 3 4).
@@ -224,6 +221,18 @@ pub fn detect(
     let mut title = String::new();
     let mut unit = None;
     for r in 0..header {
+        let texts: Vec<&str> = g.row_texts(r).map(|(_, t)| t).collect();
+        // A date cell above the header (`报告期 | 2024-08-31`) names the report month, unless
+        // its row is the filling-in date, which is usually the month after.
+        let filled_in = texts.iter().any(|t| {
+            let f = fold(t);
+            f.contains("填报") || f.contains("制表") || f.contains("打印")
+        });
+        for c in 0..g.cols {
+            if let (Cell::Date(Some((y, m))), false) = (g.get(r, c), filled_in) {
+                title.push_str(&format!("{y}年{m}月 "));
+            }
+        }
         for (_, t) in g.row_texts(r) {
             let f = fold(t);
             if let Some(c) = UNIT_CELL.captures(&f) {

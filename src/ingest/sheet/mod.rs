@@ -101,6 +101,10 @@ static TITLE_PARK_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static pattern")
 });
+/// A title with no period: `示范园区主要经济指标完成情况`.
+static TITLE_PARK_BARE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(.+?)(?:主要|经济|统计|指标)").expect("static pattern")
+});
 
 /// The park a sheet is about: a pipeline entity named in the title or file name, else (open entities) the title's own name.
 fn sheet_entity(
@@ -131,6 +135,11 @@ fn sheet_entity(
             TITLE_PARK_AFTER
                 .captures(t)
                 .map(|c| c[1].trim().to_string())
+        })
+        .or_else(|| {
+            TITLE_PARK_BARE
+                .captures(t)
+                .map(|c| c[1].trim().to_string())
         })?;
     ctx.entities.resolve(&name)
 }
@@ -159,7 +168,7 @@ fn cell_value(
         },
         Cell::Error(e) if layout.is_placeholder(e) => Ok(None),
         Cell::Error(e) => Err(format!("formula error {e}")),
-        Cell::Date => Err("a date where a figure was expected".into()),
+        Cell::Date(_) => Err("a date where a figure was expected".into()),
     }
 }
 
@@ -565,6 +574,7 @@ fn cell_raw(c: &Cell) -> String {
         Cell::Number(f) => format!("{f}"),
         Cell::Percent(f) => format!("{}%", f * 100.0),
         Cell::Error(e) => e.clone(),
-        Cell::Date => "(date)".into(),
+        Cell::Date(Some((y, m))) => format!("(date {y}-{m:02})"),
+        Cell::Date(None) => "(date)".into(),
     }
 }
