@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reads the bench corpus of ../shared/bench with parkstat and checks every
-# record against the generator's answer key (truth.parquet) with its check.py.
+# record against the generator's answer key (truth.parquet) with its check.py:
+# the xlsx, the months-as-columns xlsx and the GBK long CSV.
 #   scripts/check_bench_corpus.sh [small|medium|large]
 # Uses ../shared/bench when present; makes a Python venv for the generator.
 set -euo pipefail
@@ -24,8 +25,12 @@ open_entities = true
 [[sources]]
 kind = "sheet"
 paths = ["xlsx/**/*.xlsx", "wide/*.xlsx"]
+
+[[sources]]
+kind = "csv"
+paths = ["csv/*.csv"]
 TOML
 cargo build --release -q
 ./target/release/parkstat run "$work/corpus/pipelines/bench.toml" || [ $? -eq 3 ]
 "$venv/bin/python" scripts/to_bench_records.py "$work/out/bench/current/observations.parquet" "$work/records.parquet"
-"$venv/bin/python" "$bench/check.py" "$work/corpus" "$work/records.parquet"
+"$venv/bin/python" "$bench/check.py" "$work/corpus" "$work/records.parquet" --kinds park_xlsx,wide_xlsx,long_csv

@@ -2,7 +2,7 @@
 """Convert parkstat's observations of a bench corpus to the long schema that
 ../shared/bench/check.py compares with its answer key: one record per data
 row and measure (month, cum, prior_cum, yoy_pct), values in the units the
-file states, nulls kept for placeholder cells.
+file states, nulls kept for placeholder cells. Sheets and CSV alike.
 
 usage: to_bench_records.py OBSERVATIONS.parquet OUT.parquet
 """
@@ -24,10 +24,11 @@ def number(raw):
 
 def main(src, dst):
     o = pd.read_parquet(src)
-    o = o[o["source_kind"] == "sheet"].copy()
-    loc = o["locator"].str.rsplit("!", n=1, expand=True)
-    o["sheet"] = loc[0]
-    o["row"] = loc[1].str.extract(r"(\d+)$")[0].astype(int)
+    o = o[o["source_kind"].isin(["sheet", "csv"])].copy()
+    sheet = o["source_kind"] == "sheet"
+    # A sheet cell is `Sheet!D7`; a CSV field is `L7:F8` (line 7, field 8) and has no sheet.
+    o["sheet"] = o["locator"].str.rsplit("!", n=1).str[0].where(sheet, None)
+    o["row"] = o["locator"].str.extract(r"(?:!\D+|^L)(\d+)(?::F\d+)?$")[0].astype(int)
     rows = {}
     for r in o.itertuples(index=False):
         k = (r.source_path, r.sheet, r.row, int(r.month_to))
