@@ -4,7 +4,7 @@
 //! the tests read them. Extend a table by adding a field at its end; never
 //! rename one.
 
-use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series};
+use polars::prelude::{polars_err, Column, DataFrame, NamedFrom, PolarsResult, Series};
 use serde::{Deserialize, Serialize};
 
 /// Geographic scope of a figure: the park itself or an area around it.
@@ -101,39 +101,87 @@ impl Severity {
     }
 }
 
-/// A Rust value type that becomes one Parquet column.
+/// A Rust value type that becomes one Parquet column, and is read back from one
+/// (a retained run's tables, for `diff` and `report`).
 pub trait ColumnType: Sized {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column
     where
         Self: 'a;
+    fn read(col: &Column) -> PolarsResult<Vec<Self>>;
 }
 
 macro_rules! column_via {
-    ($t:ty, $store:ty, |$v:ident| $conv:expr) => {
+    ($t:ty, $store:ty, |$v:ident| $conv:expr, $get:ident, |$r:ident| $back:expr) => {
         impl ColumnType for $t {
             fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column {
                 let data: Vec<$store> = values.map(|$v| $conv).collect();
                 Series::new(name.into(), data).into()
             }
+            fn read(col: &Column) -> PolarsResult<Vec<Self>> {
+                col.$get()?.iter().map(|$r| $back).collect()
+            }
         }
     };
 }
 
-column_via!(String, &str, |v| v.as_str());
-column_via!(Option<String>, Option<&str>, |v| v.as_deref());
-column_via!(i32, i32, |v| *v);
-column_via!(u32, u32, |v| *v);
-column_via!(Option<u32>, Option<u32>, |v| *v);
-column_via!(u8, u8, |v| *v);
-column_via!(Option<u8>, Option<u8>, |v| *v);
-column_via!(Option<i32>, Option<i32>, |v| *v);
-column_via!(f64, f64, |v| *v);
-column_via!(Option<f64>, Option<f64>, |v| *v);
-column_via!(bool, bool, |v| *v);
-column_via!(Scope, &str, |v| v.as_str());
-column_via!(PeriodKind, &str, |v| v.as_str());
-column_via!(SourceKind, &str, |v| v.as_str());
-column_via!(Severity, &str, |v| v.as_str());
+/// A value that was written non-null came back null: the file is not one of ours.
+fn required<T>(v: Option<T>) -> PolarsResult<T> {
+    v.ok_or_else(|| polars_err!(ComputeError: "a null in a column parkstat never leaves null"))
+}
+
+/// An enum column read back by the name `as_str` wrote.
+fn named<T: Copy>(v: Option<&str>, all: &[T], name: fn(T) -> &'static str) -> PolarsResult<T> {
+    let v = required(v)?;
+    all.iter()
+        .copied()
+        .find(|x| name(*x) == v)
+        .ok_or_else(|| polars_err!(ComputeError: "unknown value `{v}` in an enum column"))
+}
+
+const SCOPES: [Scope; 5] = [Scope::Park, Scope::City, Scope::County, Scope::Province, Scope::Other];
+const PERIOD_KINDS: [PeriodKind; 6] = [
+    PeriodKind::Month,
+    PeriodKind::Ytd,
+    PeriodKind::Quarter,
+    PeriodKind::HalfYear,
+    PeriodKind::Year,
+    PeriodKind::AsOf,
+];
+const SOURCE_KINDS: [SourceKind; 4] = [
+    SourceKind::Sheet,
+    SourceKind::Csv,
+    SourceKind::Text,
+    SourceKind::Correction,
+];
+const SEVERITIES: [Severity; 3] = [Severity::Error, Severity::Warn, Severity::Info];
+
+column_via!(String, &str, |v| v.as_str(), str, |r| required(r).map(str::to_string));
+column_via!(Option<String>, Option<&str>, |v| v.as_deref(), str, |r| Ok(r.map(str::to_string)));
+column_via!(i32, i32, |v| *v, i32, |r| required(r));
+column_via!(u32, u32, |v| *v, u32, |r| required(r));
+column_via!(Option<u32>, Option<u32>, |v| *v, u32, |r| Ok(r));
+column_via!(u8, u8, |v| *v, u8, |r| required(r));
+column_via!(Option<u8>, Option<u8>, |v| *v, u8, |r| Ok(r));
+column_via!(Option<i32>, Option<i32>, |v| *v, i32, |r| Ok(r));
+column_via!(f64, f64, |v| *v, f64, |r| required(r));
+column_via!(Option<f64>, Option<f64>, |v| *v, f64, |r| Ok(r));
+column_via!(bool, bool, |v| *v, bool, |r| required(r));
+column_via!(Scope, &str, |v| v.as_str(), str, |r| named(r, &SCOPES, Scope::as_str));
+column_via!(PeriodKind, &str, |v| v.as_str(), str, |r| named(
+    r,
+    &PERIOD_KINDS,
+    PeriodKind::as_str
+));
+column_via!(SourceKind, &str, |v| v.as_str(), str, |r| named(
+    r,
+    &SOURCE_KINDS,
+    SourceKind::as_str
+));
+column_via!(Severity, &str, |v| v.as_str(), str, |r| named(
+    r,
+    &SEVERITIES,
+    Severity::as_str
+));
 
 /// A published table: a name, its columns, and how rows become a frame.
 pub trait Table: Sized + Serialize {
@@ -141,6 +189,8 @@ pub trait Table: Sized + Serialize {
     const NAME: &'static str;
     fn column_names() -> &'static [&'static str];
     fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame>;
+    /// Rows back from a frame this table wrote; internal fields take their defaults.
+    fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Self>>;
 }
 
 macro_rules! table {
@@ -159,6 +209,18 @@ macro_rules! table {
             fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame> {
                 let cols = vec![ $( <$t as ColumnType>::column(stringify!($f), rows.iter().map(|r| &r.$f)) ),* ];
                 DataFrame::new(rows.len(), cols)
+            }
+            #[allow(non_snake_case)]
+            fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Self>> {
+                $( let mut $f = <$t as ColumnType>::read(df.column(stringify!($f))?)?.into_iter(); )*
+                let mut rows = Vec::with_capacity(df.height());
+                for _ in 0..df.height() {
+                    rows.push($name {
+                        $( $f: $f.next().ok_or_else(|| polars_err!(ComputeError: "short column"))?, )*
+                        $( $( $i: Default::default(), )* )?
+                    });
+                }
+                Ok(rows)
             }
         }
     };

@@ -2,6 +2,7 @@
 
 pub mod manifest;
 pub mod parquet;
+pub mod read_back;
 pub mod run_dir;
 
 use std::path::Path;
