@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod derive;
+pub mod diff;
 pub mod error;
 pub mod ingest;
 pub mod model;

@@ -52,6 +52,17 @@ enum Command {
         #[arg(long)]
         pipeline: Option<PathBuf>,
     },
+    /// Facts added, removed and changed between two retained runs (default: the last two).
+    Diff {
+        /// The older run: a run id under runs/, or `current`.
+        run_a: Option<String>,
+        /// The newer run (default: `current` when RUN_A is given).
+        run_b: Option<String>,
+        #[arg(long, default_value = "pipelines/default.toml")]
+        pipeline: PathBuf,
+        #[arg(long, value_enum, default_value_t = cli::extract::Format::Table)]
+        format: cli::extract::Format,
+    },
     /// Check a pipeline and its inputs; write nothing.
     Validate {
         #[arg(default_value = "pipelines/default.toml")]
@@ -92,6 +103,12 @@ fn main() -> ExitCode {
             pipeline,
         } => cli::extract::execute(&files, format, pipeline.as_deref()),
         Command::Validate { pipeline } => cli::validate::execute(&pipeline),
+        Command::Diff {
+            run_a,
+            run_b,
+            pipeline,
+            format,
+        } => cli::diff::execute(&pipeline, run_a.as_deref(), run_b.as_deref(), format),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -1,5 +1,6 @@
 //! One file per command, like xsv: each parses nothing itself and returns an exit code.
 
+pub mod diff;
 pub mod extract;
 pub mod run;
 pub mod validate;
