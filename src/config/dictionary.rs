@@ -55,6 +55,12 @@ pub struct ColumnWords {
     pub prior_ytd: Vec<String>,
     #[serde(default)]
     pub yoy: Vec<String>,
+    /// Why a correction was made (corrections files only).
+    #[serde(default)]
+    pub reason: Vec<String>,
+    /// Who made a correction (corrections files only).
+    #[serde(default)]
+    pub author: Vec<String>,
 }
 
 /// Role of a column in a tidy table.
@@ -71,6 +77,8 @@ pub enum ColumnRole {
     YtdValue,
     PriorYtd,
     Yoy,
+    Reason,
+    Author,
 }
 
 /// The layout words, folded for matching.
@@ -96,6 +104,8 @@ impl Layout {
             (&c.ytd_value, ColumnRole::YtdValue),
             (&c.prior_ytd, ColumnRole::PriorYtd),
             (&c.yoy, ColumnRole::Yoy),
+            (&c.reason, ColumnRole::Reason),
+            (&c.author, ColumnRole::Author),
         ] {
             roles.extend(words.iter().map(|w| (fold(w), role)));
         }

@@ -63,7 +63,7 @@ pub fn read(text: &str, ctx: &SourceContext) -> Result<FileOutput, String> {
             Some(ColumnRole::YtdValue) => &mut cols.ytd_value,
             Some(ColumnRole::PriorYtd) => &mut cols.prior_ytd,
             Some(ColumnRole::Yoy) => &mut cols.yoy,
-            None => continue,
+            Some(ColumnRole::Reason | ColumnRole::Author) | None => continue,
         };
         if slot.is_some() {
             return Err(format!(

@@ -1,5 +1,6 @@
 //! Ingest: find the inputs, read each file once, in parallel, into observations and rejects.
 
+pub mod correction;
 pub mod csv_table;
 pub mod decode;
 pub mod discover;
@@ -147,7 +148,10 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
                 .unwrap_or_default();
             text::read(&d.text, &name, &ctx)
         }),
-        SourceKind::Correction => Err("corrections are not read by this version yet".to_string()),
+        SourceKind::Correction => decode::decode(&bytes, forced).and_then(|d| {
+            res.encoding = Some(d.encoding);
+            correction::read(&d.text, &ctx)
+        }),
     };
     match parsed {
         Ok(out) => res.output = out,

@@ -43,6 +43,14 @@ pub struct IndicatorDef {
     /// `年产值超亿元的`: in text it is taken only where a threshold names the class.
     #[serde(default)]
     pub requires_qualifier: bool,
+    /// A flow whose year-to-date may fall (profit after a loss-making month):
+    /// `cumulative_decreasing` does not apply.
+    #[serde(default)]
+    pub may_decrease: bool,
+    /// The values that are possible at all (`[0, 100]` for a completion rate);
+    /// anything outside is a `rate_out_of_range` error.
+    #[serde(default)]
+    pub range: Option<[f64; 2]>,
 }
 
 impl IndicatorDef {
@@ -135,8 +143,14 @@ impl IndicatorTable {
         if let Some(&i) = self.by_label.get(&label) {
             return (Some(&self.defs[i]), unit);
         }
-        // The whole label, parentheses included, may itself be a synonym.
-        (self.by_label.get(&fold(raw)).map(|&i| &self.defs[i]), unit)
+        // The whole label, parentheses included, may itself be a synonym; a
+        // machine-written file (a corrections CSV) may use the code.
+        let def = self
+            .by_label
+            .get(&fold(raw))
+            .map(|&i| &self.defs[i])
+            .or_else(|| self.by_code(raw.trim()));
+        (def, unit)
     }
 
     pub fn by_code(&self, code: &str) -> Option<&IndicatorDef> {

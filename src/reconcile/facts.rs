@@ -87,7 +87,9 @@ fn one_fact(group: &[&Observation], conflicts: &mut Vec<Conflict>) -> Fact {
     let head = group[0];
     let with_value = group.iter().find(|o| o.value.is_some()).copied();
     let winner = with_value.unwrap_or(head);
-    if let (Some(w), Some(wv)) = (with_value, with_value.and_then(|o| o.value)) {
+    // A correction overrides the inputs on purpose: that is not a conflict.
+    let corrected = with_value.is_some_and(|w| w.source_kind == SourceKind::Correction);
+    if let (Some(w), Some(wv), false) = (with_value, with_value.and_then(|o| o.value), corrected) {
         for o in group.iter().filter(|o| !std::ptr::eq(**o, w)) {
             if let Some(v) = o.value {
                 if !agree(wv, w.tolerance, v, o.tolerance) {
