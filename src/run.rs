@@ -113,7 +113,7 @@ pub fn compute(p: &Pipeline) -> Result<Computed> {
     timings.insert("derive".into(), ms(t));
 
     let t = Instant::now();
-    tables.checks = check::check(&tables.facts, &rec.conflicts, &tables.derived);
+    tables.checks = check::check(&p.dictionaries.indicators, &tables.facts, &rec.conflicts, &tables.derived);
     timings.insert("check".into(), ms(t));
 
     Ok(Computed {

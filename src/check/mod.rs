@@ -1,14 +1,31 @@
 //! Check: rules over facts and derived tables, each writing plain-words rows to `checks`.
 
 use crate::derive::Derived;
-use crate::model::{Check, Fact, Monthly, PeriodKind, Severity};
+use std::collections::HashMap;
+
+use crate::model::{Check, Fact, Monthly, PeriodKind, Scope, Severity, SourceKind};
+use crate::normalize::indicator::IndicatorTable;
 use crate::reconcile::Conflict;
 
+/// A step between neighbouring months this large (10^3.3 ≈ 2000×) is a unit slip, not growth.
+const UNIT_JUMP: f64 = 1995.0;
+/// Reported growth further than this (in points) from the growth computed from both
+/// years is an error of a figure, not a comparable-basis adjustment (可比口径).
+const BASIS_MAX_PP: f64 = 5.0;
+
 /// Runs every rule.
-pub fn check(facts: &[Fact], conflicts: &[Conflict], derived: &Derived) -> Vec<Check> {
+pub fn check(
+    indicators: &IndicatorTable,
+    facts: &[Fact],
+    conflicts: &[Conflict],
+    derived: &Derived,
+) -> Vec<Check> {
     let mut out = Vec::new();
     conflict_rule(conflicts, &mut out);
-    cumulative_rules(&derived.monthly, facts, &mut out);
+    correction_rule(facts, &mut out);
+    range_rule(indicators, facts, &mut out);
+    growth_rules(facts, &mut out);
+    cumulative_rules(indicators, &derived.monthly, facts, &mut out);
     share_rules(&derived.shares, &mut out);
     monthly_rule(&derived.monthly, &mut out);
     out.sort_by(|a, b| {
@@ -42,6 +59,136 @@ fn period_text(kind: PeriodKind, from: Option<u8>, to: Option<u8>) -> String {
         (PeriodKind::AsOf, _, Some(m)) => format!("{m}月末"),
         (_, Some(a), Some(b)) => format!("{a}-{b}月"),
         _ => kind.as_str().to_string(),
+    }
+}
+
+/// A value outside what is possible at all for its indicator (办结率 above 100%).
+fn range_rule(indicators: &IndicatorTable, facts: &[Fact], out: &mut Vec<Check>) {
+    for f in facts {
+        let (Some(v), Some([lo, hi])) = (f.value, indicators.by_code(&f.indicator).and_then(|d| d.range)) else {
+            continue;
+        };
+        if v < lo || v > hi {
+            let mut c = check_row(
+                "rate_out_of_range",
+                Severity::Error,
+                &f.entity_id,
+                &f.indicator,
+                f.year,
+                (f.period_kind, f.month_from, f.month_to),
+                format!(
+                    "{} {} {}年{}: {} {} is outside the possible range [{lo}, {hi}]; check the figure",
+                    f.entity_name, f.indicator_name, f.year,
+                    period_text(f.period_kind, f.month_from, f.month_to), v, f.unit
+                ),
+                Some(v),
+                Some(if v < lo { lo } else { hi }),
+            );
+            c.scope = f.scope;
+            c.obs_ids = f.winner_obs_id.clone();
+            out.push(c);
+        }
+    }
+}
+
+/// Decimals a stated percentage was written with (5.3 → 1), to know its rounding.
+fn decimals(x: f64) -> i32 {
+    (0..4)
+        .find(|d| {
+            let s = x * 10f64.powi(*d);
+            (s - s.round()).abs() < 1e-6
+        })
+        .unwrap_or(4)
+}
+
+/// Reported growth against the growth computed from this year's and last year's
+/// published values: within rounding, nothing; a few points off, a comparable-basis
+/// adjustment (`yoy_basis`, info); further off, `growth_mismatch` (warn).
+fn growth_rules(facts: &[Fact], out: &mut Vec<Check>) {
+    type K<'a> = (&'a str, Scope, &'a str, i32, PeriodKind, Option<u8>, Option<u8>, Option<&'a str>);
+    fn key(f: &Fact, year: i32) -> K<'_> {
+        (
+            f.entity_id.as_str(),
+            f.scope,
+            f.indicator.as_str(),
+            year,
+            f.period_kind,
+            f.month_from,
+            f.month_to,
+            f.qualifier.as_deref(),
+        )
+    }
+    let by_key: HashMap<K, &Fact> = facts.iter().map(|f| (key(f, f.year), f)).collect();
+    for f in facts {
+        let (Some(v), Some(yoy)) = (f.value, f.yoy_pct) else {
+            continue;
+        };
+        let Some(prior) = by_key.get(&key(f, f.year - 1)).and_then(|p| p.value.map(|pv| (p, pv))) else {
+            continue;
+        };
+        let (p, pv) = prior;
+        if pv <= 0.0 || p.unit != f.unit {
+            continue;
+        }
+        let computed = (v / pv - 1.0) * 100.0;
+        let gap = (computed - yoy).abs();
+        // Half a unit of the stated growth's last digit, plus what rounding the two values can move it.
+        let tol = 0.5 * 10f64.powi(-decimals(yoy)) + 0.1;
+        if gap <= tol {
+            continue;
+        }
+        let (rule, severity, what) = if gap <= BASIS_MAX_PP {
+            ("yoy_basis", Severity::Info, "a comparable-basis (可比口径) adjustment, as statistics offices make")
+        } else {
+            ("growth_mismatch", Severity::Warn, "more than a comparable-basis adjustment: check both years' figures and the growth")
+        };
+        let mut c = check_row(
+            rule,
+            severity,
+            &f.entity_id,
+            &f.indicator,
+            f.year,
+            (f.period_kind, f.month_from, f.month_to),
+            format!(
+                "{} {} {}年{}: reported growth {yoy}% but {} against last year's {} gives {:.1}%; {what}",
+                f.entity_name, f.indicator_name, f.year,
+                period_text(f.period_kind, f.month_from, f.month_to), v, pv, computed
+            ),
+            Some(yoy),
+            Some(computed),
+        );
+        c.scope = f.scope;
+        c.obs_ids = format!("{};{}", p.winner_obs_id, f.winner_obs_id);
+        out.push(c);
+    }
+}
+
+/// A correction whose key no input states: most likely a typo in its park, indicator or period.
+fn correction_rule(facts: &[Fact], out: &mut Vec<Check>) {
+    for f in facts
+        .iter()
+        .filter(|f| f.winner_source_kind == SourceKind::Correction && f.n_sources == 1)
+    {
+        let mut c = check_row(
+            "correction_unmatched",
+            Severity::Warn,
+            &f.entity_id,
+            &f.indicator,
+            f.year,
+            (f.period_kind, f.month_from, f.month_to),
+            format!(
+                "{} {} {}年{}: this correction matches no figure of any input; check its park, indicator and period",
+                f.entity_name,
+                f.indicator_name,
+                f.year,
+                period_text(f.period_kind, f.month_from, f.month_to)
+            ),
+            f.value,
+            None,
+        );
+        c.scope = f.scope;
+        c.obs_ids = f.winner_obs_id.clone();
+        out.push(c);
     }
 }
 
@@ -83,7 +230,12 @@ fn conflict_rule(conflicts: &[Conflict], out: &mut Vec<Check>) {
 }
 
 /// A flow's cumulative value must not fall within a year, and a derived month must not be negative.
-fn cumulative_rules(monthly: &[Monthly], facts: &[Fact], out: &mut Vec<Check>) {
+fn cumulative_rules(
+    indicators: &IndicatorTable,
+    monthly: &[Monthly],
+    facts: &[Fact],
+    out: &mut Vec<Check>,
+) {
     // Year-to-date facts by (entity, indicator, year, month), to name the observations a check is about.
     let ytd: std::collections::HashMap<(&str, &str, i32, u8), &str> = facts
         .iter()
@@ -114,7 +266,28 @@ fn cumulative_rules(monthly: &[Monthly], facts: &[Fact], out: &mut Vec<Check>) {
         let (Some(va), Some(vb)) = (a.ytd_value, b.ytd_value) else {
             continue;
         };
-        if vb < va && b.derivation != "reported" {
+        if va > 0.0 && vb > 0.0 && (vb / va >= UNIT_JUMP || va / vb >= UNIT_JUMP) {
+            let mut c = check_row(
+                "unit_jump",
+                Severity::Warn,
+                &b.entity_id,
+                &b.indicator,
+                b.year,
+                (PeriodKind::Ytd, Some(1), Some(b.month)),
+                format!(
+                    "{} {} {}年: the cumulative value jumps from {} {} (1-{}月) to {} {} (1-{}月), about {:.0}×; one of them was most likely filed in the wrong unit (元 labelled 万元?)",
+                    b.entity_name, b.indicator_name, b.year, va, b.unit, a.month, vb, b.unit, b.month,
+                    (vb / va).max(va / vb)
+                ),
+                Some(vb),
+                Some(va),
+            );
+            c.scope = b.scope;
+            c.obs_ids = format!("{};{}", fact_id(a, a.month), fact_id(b, b.month));
+            out.push(c);
+        }
+        let may_decrease = indicators.by_code(&b.indicator).is_some_and(|d| d.may_decrease);
+        if vb < va && b.derivation != "reported" && !may_decrease {
             out.push(Check {
                 rule: "cumulative_decreasing".into(),
                 severity: Severity::Error,
