@@ -18,4 +18,5 @@ pub mod model;
 pub mod normalize;
 pub mod publish;
 pub mod reconcile;
+pub mod report;
 pub mod run;

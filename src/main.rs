@@ -63,6 +63,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = cli::extract::Format::Table)]
         format: cli::extract::Format,
     },
+    /// Write report.html (one self-contained page) for a retained run (default: current).
+    Report {
+        /// A run id under runs/, or `current`.
+        run: Option<String>,
+        #[arg(long, default_value = "pipelines/default.toml")]
+        pipeline: PathBuf,
+    },
     /// Check a pipeline and its inputs; write nothing.
     Validate {
         #[arg(default_value = "pipelines/default.toml")]
@@ -103,6 +110,7 @@ fn main() -> ExitCode {
             pipeline,
         } => cli::extract::execute(&files, format, pipeline.as_deref()),
         Command::Validate { pipeline } => cli::validate::execute(&pipeline),
+        Command::Report { run, pipeline } => cli::report::execute(&pipeline, run.as_deref()),
         Command::Diff {
             run_a,
             run_b,

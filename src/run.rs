@@ -183,6 +183,30 @@ pub fn run(p: &Pipeline) -> Result<RunSummary> {
         warnings: c.warnings,
         timings_ms: c.timings_ms,
     };
+    // The report is for people; a failure to draw it is a warning, never a lost run.
+    let previous = crate::publish::run_dir::current_run(&p.out_dir).and_then(|prev| {
+        let dir = p.out_dir.join("runs").join(&prev);
+        let old = crate::publish::read_back::table::<Fact>(&dir).ok()?;
+        Some((prev, crate::diff::diff_facts(&old, &c.tables.facts)))
+    });
+    let mut manifest = manifest;
+    let html = crate::report::render(&crate::report::ReportInput {
+        manifest: &manifest,
+        entities: p.entities.all(),
+        main_indicators: &p.main_indicators,
+        indicators: &p.dictionaries.indicators,
+        facts: &c.tables.facts,
+        monthly: &c.tables.derived.monthly,
+        checks: &c.tables.checks,
+        rejects: &c.tables.rejects,
+        changes: previous,
+    })
+    .and_then(|h| {
+        std::fs::write(pending.tmp.join("report.html"), h).context("writing report.html")
+    });
+    if let Err(e) = html {
+        manifest.warnings.push(format!("report.html not written: {e:#}"));
+    }
     let json = serde_json::to_vec_pretty(&manifest)?;
     if let Err(e) = std::fs::write(pending.tmp.join("run.json"), json).context("writing run.json") {
         pending.abandon();

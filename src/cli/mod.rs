@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod extract;
+pub mod report;
 pub mod run;
 pub mod validate;
 

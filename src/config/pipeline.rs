@@ -27,6 +27,17 @@ struct PipelineFile {
     sources: Vec<SourceDef>,
     #[serde(default)]
     reconcile: ReconcileSection,
+    #[serde(default)]
+    report: ReportSection,
+}
+
+/// `[report]`: what report.html charts for every park.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportSection {
+    /// Indicator codes; empty means the four flows with the most months.
+    #[serde(default)]
+    main_indicators: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -251,6 +262,8 @@ pub struct Pipeline {
     pub dictionaries: Arc<Dictionaries>,
     /// sha256 of the pipeline and dictionary texts: what a run was configured with.
     pub config_hash: String,
+    /// Indicators report.html charts for every park (`[report] main_indicators`).
+    pub main_indicators: Vec<String>,
 }
 
 impl Pipeline {
@@ -412,6 +425,16 @@ impl Pipeline {
             text: pick(&pf.dictionaries.text, "text.toml"),
         };
         let dictionaries = Dictionaries::load(&dict_paths)?;
+        for code in &pf.report.main_indicators {
+            if dictionaries.indicators.by_code(code).is_none() {
+                return Err(err(
+                    &format!("\"{code}\""),
+                    "report.main_indicators",
+                    format!("`{code}` is not an indicator code"),
+                    "use a `code` from indicators.toml (e.g. industrial_output)",
+                ));
+            }
+        }
         let mut h = Sha256::new();
         h.update(text.as_bytes());
         h.update([0]);
@@ -430,6 +453,7 @@ impl Pipeline {
             precedence,
             dictionaries,
             config_hash,
+            main_indicators: pf.report.main_indicators,
         })
     }
 
@@ -448,6 +472,7 @@ impl Pipeline {
             precedence: default_precedence(),
             dictionaries,
             config_hash: String::new(),
+            main_indicators: vec![],
         })
     }
 

@@ -1,0 +1,459 @@
+//! `report.html`: one self-contained page per run (CSS and SVG charts inline, no
+//! script, nothing fetched), for people to look at before any BI tool does.
+//!
+//! The page is built from the published tables only, so `parkstat report RUN`
+//! redraws it for any retained run exactly as the run drew it.
+
+pub mod chart;
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{Context, Result};
+use minijinja::value::Serde;
+use minijinja::{Environment, Value};
+use serde::Serialize;
+
+use crate::config::pipeline::EntityDef;
+use crate::diff::FactChange;
+use crate::model::{Check, Fact, Monthly, Reject, Severity};
+use crate::normalize::indicator::{IndicatorKind, IndicatorTable};
+use crate::publish::manifest::RunManifest;
+
+const TEMPLATE: &str = include_str!("page.html");
+/// Rows of one reject reason shown on the page; the rest are counted.
+const REJECTS_SHOWN: usize = 500;
+
+/// What the page is drawn from.
+pub struct ReportInput<'a> {
+    pub manifest: &'a RunManifest,
+    /// The pipeline's entities, in the order parks are shown.
+    pub entities: &'a [EntityDef],
+    /// Indicators charted for every park; empty means the four flows with most months.
+    pub main_indicators: &'a [String],
+    pub indicators: &'a IndicatorTable,
+    pub facts: &'a [Fact],
+    pub monthly: &'a [Monthly],
+    pub checks: &'a [Check],
+    pub rejects: &'a [Reject],
+    /// The previous retained run and the facts changed since, when there is one.
+    pub changes: Option<(String, Vec<FactChange>)>,
+}
+
+#[derive(Serialize)]
+struct KindRow {
+    kind: String,
+    ok: usize,
+    failed: usize,
+    cached: usize,
+}
+
+#[derive(Serialize)]
+struct CheckRow {
+    rule: String,
+    severity: &'static str,
+    message: String,
+    entity: String,
+    indicator: String,
+    anchor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SeverityGroup {
+    severity: &'static str,
+    label: &'static str,
+    checks: Vec<CheckRow>,
+}
+
+#[derive(Serialize)]
+struct ChartView {
+    anchor: String,
+    entity_id: String,
+    indicator: String,
+    indicator_name: String,
+    year: Option<i32>,
+    main: bool,
+    flagged: bool,
+    chart: Option<chart::Chart>,
+}
+
+#[derive(Serialize)]
+struct Park {
+    entity_id: String,
+    entity_name: String,
+    charts: Vec<ChartView>,
+}
+
+#[derive(Serialize)]
+struct ConflictRow {
+    entity: String,
+    indicator: String,
+    period: String,
+    value: String,
+    winner: String,
+    sources: String,
+    why: String,
+}
+
+#[derive(Serialize)]
+struct RejectRow {
+    path: String,
+    locator: String,
+    raw: String,
+}
+
+#[derive(Serialize)]
+struct RejectGroup {
+    reason: String,
+    count: usize,
+    rows: Vec<RejectRow>,
+    hidden: usize,
+}
+
+#[derive(Serialize)]
+struct Changes {
+    previous_run: String,
+    added: usize,
+    removed: usize,
+    changed: usize,
+    rows: Vec<FactChange>,
+}
+
+fn anchor(entity: &str, indicator: &str) -> String {
+    let clean = |s: &str| {
+        s.chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '_' })
+            .collect::<String>()
+    };
+    format!("s-{}-{}", clean(entity), clean(indicator))
+}
+
+fn period(year: i32, from: Option<u8>, to: Option<u8>) -> String {
+    match (from, to) {
+        (Some(a), Some(b)) if a == b => format!("{year}年{b}月"),
+        (Some(a), Some(b)) => format!("{year}年{a}-{b}月"),
+        (None, Some(b)) => format!("{year}年{b}月末"),
+        _ => format!("{year}年"),
+    }
+}
+
+/// The indicators charted for every park.
+fn main_indicators(input: &ReportInput) -> Vec<String> {
+    if !input.main_indicators.is_empty() {
+        return input.main_indicators.to_vec();
+    }
+    let mut months: HashMap<&str, usize> = HashMap::new();
+    for m in input.monthly {
+        *months.entry(m.indicator.as_str()).or_default() += 1;
+    }
+    let mut flows: Vec<(&str, usize)> = months
+        .into_iter()
+        .filter(|(code, _)| {
+            input
+                .indicators
+                .by_code(code)
+                .is_some_and(|d| matches!(d.kind, IndicatorKind::Flow))
+        })
+        .collect();
+    flows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    flows.into_iter().take(4).map(|(c, _)| c.to_string()).collect()
+}
+
+/// Entities in pipeline order, then any others the tables name (open-entity pipelines).
+fn entity_order(input: &ReportInput) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = input
+        .entities
+        .iter()
+        .map(|e| (e.id.clone(), e.name.clone()))
+        .collect();
+    let mut others: BTreeMap<&str, &str> = BTreeMap::new();
+    for (id, name) in input
+        .monthly
+        .iter()
+        .map(|m| (m.entity_id.as_str(), m.entity_name.as_str()))
+        .chain(input.facts.iter().map(|f| (f.entity_id.as_str(), f.entity_name.as_str())))
+    {
+        if !input.entities.iter().any(|e| e.id == id) {
+            others.insert(id, name);
+        }
+    }
+    out.extend(others.into_iter().map(|(i, n)| (i.to_string(), n.to_string())));
+    out
+}
+
+fn parks(input: &ReportInput, main: &[String]) -> Vec<Park> {
+    let mut series: HashMap<(&str, &str), Vec<&Monthly>> = HashMap::new();
+    for m in input.monthly {
+        series
+            .entry((m.entity_id.as_str(), m.indicator.as_str()))
+            .or_default()
+            .push(m);
+    }
+    let mut flagged: HashMap<(&str, &str), Vec<&Check>> = HashMap::new();
+    for c in input.checks {
+        flagged
+            .entry((c.entity_id.as_str(), c.indicator.as_str()))
+            .or_default()
+            .push(c);
+    }
+    let has_facts: std::collections::HashSet<&str> =
+        input.facts.iter().map(|f| f.entity_id.as_str()).collect();
+    let name_of = |code: &str| {
+        input
+            .indicators
+            .by_code(code)
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let mut out = Vec::new();
+    for (id, name) in entity_order(input) {
+        if !has_facts.contains(id.as_str()) {
+            continue;
+        }
+        let mut codes: Vec<(String, bool)> = main.iter().map(|c| (c.clone(), true)).collect();
+        let mut extra: Vec<&str> = flagged
+            .keys()
+            .filter(|(e, i)| *e == id && !main.iter().any(|m| m == i))
+            .map(|(_, i)| *i)
+            .collect();
+        extra.sort();
+        extra.dedup();
+        codes.extend(extra.into_iter().map(|c| (c.to_string(), false)));
+        let charts = codes
+            .into_iter()
+            .map(|(code, is_main)| {
+                let rows = series.get(&(id.as_str(), code.as_str()));
+                let checks = flagged.get(&(id.as_str(), code.as_str()));
+                // The entity's own scope (a city's 全市 figures), not a figure about its parks.
+                let scope = input
+                    .entities
+                    .iter()
+                    .find(|e| e.id == id)
+                    .map(|e| e.scope)
+                    .unwrap_or(crate::model::Scope::Park);
+                let rows: Option<Vec<&Monthly>> = rows
+                    .map(|r| r.iter().copied().filter(|m| m.scope == scope).collect::<Vec<_>>())
+                    .filter(|r| !r.is_empty());
+                let year = rows.as_ref().and_then(|r| r.iter().map(|m| m.year).max());
+                let chart = rows.zip(year).map(|(rows, y)| {
+                    let of_year: Vec<&Monthly> = rows.into_iter().filter(|m| m.year == y).collect();
+                    let flags: Vec<(u8, String)> = checks
+                        .into_iter()
+                        .flatten()
+                        .filter(|c| c.year == y && c.scope == scope)
+                        .filter_map(|c| c.month_to.map(|m| (m, c.message.clone())))
+                        .collect();
+                    chart::chart(&of_year, &flags)
+                });
+                ChartView {
+                    anchor: anchor(&id, &code),
+                    entity_id: id.clone(),
+                    indicator_name: name_of(&code),
+                    flagged: checks.is_some(),
+                    indicator: code,
+                    year,
+                    main: is_main,
+                    chart,
+                }
+            })
+            .collect();
+        out.push(Park {
+            entity_id: id,
+            entity_name: name,
+            charts,
+        });
+    }
+    out
+}
+
+fn check_groups(input: &ReportInput, charted: &std::collections::HashSet<String>) -> Vec<SeverityGroup> {
+    let entity_name: HashMap<&str, &str> = input
+        .facts
+        .iter()
+        .map(|f| (f.entity_id.as_str(), f.entity_name.as_str()))
+        .collect();
+    [
+        (Severity::Error, "错误 Errors"),
+        (Severity::Warn, "警告 Warnings"),
+        (Severity::Info, "提示 Information"),
+    ]
+    .into_iter()
+    .map(|(sev, label)| SeverityGroup {
+        severity: sev.as_str(),
+        label,
+        checks: input
+            .checks
+            .iter()
+            .filter(|c| c.severity == sev)
+            .map(|c| {
+                let a = anchor(&c.entity_id, &c.indicator);
+                CheckRow {
+                    rule: c.rule.clone(),
+                    severity: sev.as_str(),
+                    message: c.message.clone(),
+                    entity: entity_name
+                        .get(c.entity_id.as_str())
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| c.entity_id.clone()),
+                    indicator: input
+                        .indicators
+                        .by_code(&c.indicator)
+                        .map(|d| d.name.clone())
+                        .unwrap_or_else(|| c.indicator.clone()),
+                    anchor: charted.contains(&a).then_some(a),
+                }
+            })
+            .collect(),
+    })
+    .collect()
+}
+
+fn conflicts(input: &ReportInput) -> Vec<ConflictRow> {
+    let by_key: HashMap<(&str, &str, i32, Option<u8>, Option<u8>), &Check> = input
+        .checks
+        .iter()
+        .filter(|c| c.rule == "conflict")
+        .map(|c| ((c.entity_id.as_str(), c.indicator.as_str(), c.year, c.month_from, c.month_to), c))
+        .collect();
+    input
+        .facts
+        .iter()
+        .filter(|f| f.conflict)
+        .map(|f| {
+            let check = by_key.get(&(f.entity_id.as_str(), f.indicator.as_str(), f.year, f.month_from, f.month_to));
+            ConflictRow {
+                entity: f.entity_name.clone(),
+                indicator: f.indicator_name.clone(),
+                period: period(f.year, f.month_from, f.month_to),
+                value: f.value.map(|v| format!("{v} {}", f.unit)).unwrap_or_default(),
+                winner: f.winner_source_kind.as_str().to_string(),
+                sources: f.sources.replace(';', " "),
+                why: check
+                    .map(|c| c.message.clone())
+                    .unwrap_or_else(|| "kept by source precedence, then precision".into()),
+            }
+        })
+        .collect()
+}
+
+fn reject_groups(rejects: &[Reject]) -> Vec<RejectGroup> {
+    let mut by_reason: BTreeMap<&str, Vec<&Reject>> = BTreeMap::new();
+    for r in rejects {
+        by_reason.entry(r.reason.as_str()).or_default().push(r);
+    }
+    let mut groups: Vec<RejectGroup> = by_reason
+        .into_iter()
+        .map(|(reason, rs)| RejectGroup {
+            reason: reason.to_string(),
+            count: rs.len(),
+            hidden: rs.len().saturating_sub(REJECTS_SHOWN),
+            rows: rs
+                .iter()
+                .take(REJECTS_SHOWN)
+                .map(|r| RejectRow {
+                    path: r.source_path.clone(),
+                    locator: r.locator.clone(),
+                    raw: r.raw.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then(a.reason.cmp(&b.reason)));
+    groups
+}
+
+/// The page of a retained run, from its published tables, with the changes since the
+/// run before it.
+pub fn render_run(p: &crate::config::pipeline::Pipeline, run_dir: &std::path::Path) -> Result<String> {
+    use crate::publish::read_back;
+    let manifest = read_back::manifest(run_dir)?;
+    let facts = read_back::table::<Fact>(run_dir)?;
+    let runs = crate::publish::run_dir::list_runs(&p.out_dir);
+    let previous = runs
+        .iter()
+        .filter(|r| r.as_str() < manifest.run_id.as_str())
+        .next_back()
+        .cloned();
+    let changes = previous.and_then(|prev| {
+        let dir = p.out_dir.join("runs").join(&prev);
+        let old = read_back::table::<Fact>(&dir).ok()?;
+        Some((prev, crate::diff::diff_facts(&old, &facts)))
+    });
+    render(&ReportInput {
+        manifest: &manifest,
+        entities: p.entities.all(),
+        main_indicators: &p.main_indicators,
+        indicators: &p.dictionaries.indicators,
+        facts: &facts,
+        monthly: &read_back::table::<Monthly>(run_dir)?,
+        checks: &read_back::table::<Check>(run_dir)?,
+        rejects: &read_back::table::<Reject>(run_dir)?,
+        changes,
+    })
+}
+
+/// The whole page.
+pub fn render(input: &ReportInput) -> Result<String> {
+    let m = input.manifest;
+    let mut kinds: BTreeMap<&str, KindRow> = BTreeMap::new();
+    for i in &m.inputs {
+        let k = kinds.entry(i.kind.as_str()).or_insert_with(|| KindRow {
+            kind: i.kind.clone(),
+            ok: 0,
+            failed: 0,
+            cached: 0,
+        });
+        if i.status == "failed" {
+            k.failed += 1;
+        } else {
+            k.ok += 1;
+        }
+        if i.cached {
+            k.cached += 1;
+        }
+    }
+    let failed: Vec<(String, String)> = m
+        .inputs
+        .iter()
+        .filter(|i| i.status == "failed")
+        .map(|i| (i.path.clone(), i.error.clone().unwrap_or_default()))
+        .collect();
+    let main = main_indicators(input);
+    let parks = parks(input, &main);
+    let charted: std::collections::HashSet<String> = parks
+        .iter()
+        .flat_map(|p| p.charts.iter().map(|c| c.anchor.clone()))
+        .collect();
+    let changes = input.changes.as_ref().map(|(prev, rows)| Changes {
+        previous_run: prev.clone(),
+        added: rows.iter().filter(|c| c.change == "added").count(),
+        removed: rows.iter().filter(|c| c.change == "removed").count(),
+        changed: rows.iter().filter(|c| c.change == "changed").count(),
+        rows: rows.clone(),
+    });
+    let exit_text = match m.exit_code {
+        0 => "0 — clean 成功",
+        3 => "3 — published with failed inputs or error checks 部分失败",
+        _ => "failed 失败",
+    };
+    let ctx = minijinja::context! {
+        m => Value::from(Serde(m)),
+        exit_text,
+        kinds => Value::from(Serde(kinds.into_values().collect::<Vec<_>>())),
+        failed => Value::from(Serde(&failed)),
+        tables => Value::from(Serde(&m.outputs.iter().map(|(k, v)| (k.clone(), v.rows)).collect::<Vec<_>>())),
+        n_checks => input.checks.len(),
+        check_groups => Value::from(Serde(check_groups(input, &charted))),
+        main_names => Value::from(Serde(main.iter().map(|c| input.indicators.by_code(c).map(|d| d.name.clone()).unwrap_or_else(|| c.clone())).collect::<Vec<_>>())),
+        parks => Value::from(Serde(&parks)),
+        conflicts => Value::from(Serde(conflicts(input))),
+        n_rejects => input.rejects.len(),
+        reject_groups => Value::from(Serde(reject_groups(input.rejects))),
+        changes => Value::from(Serde(&changes)),
+    };
+    let mut env = Environment::new();
+    env.add_template("page.html", TEMPLATE)
+        .context("the report template does not parse")?;
+    env.get_template("page.html")
+        .and_then(|t| t.render(ctx))
+        .context("rendering report.html")
+}
