@@ -258,8 +258,8 @@ fn cumulative_rules(
     };
     for w in monthly.windows(2) {
         let (a, b) = (&w[0], &w[1]);
-        if (&a.entity_id, &a.indicator, a.year, &a.unit)
-            != (&b.entity_id, &b.indicator, b.year, &b.unit)
+        if (&a.entity_id, a.scope, &a.indicator, a.year, &a.unit)
+            != (&b.entity_id, b.scope, &b.indicator, b.year, &b.unit)
         {
             continue;
         }
@@ -426,8 +426,8 @@ fn share_rules(shares: &[crate::model::Share], out: &mut Vec<Check>) {
 fn monthly_rule(monthly: &[Monthly], out: &mut Vec<Check>) {
     for w in monthly.windows(2) {
         let (a, b) = (&w[0], &w[1]);
-        if (&a.entity_id, &a.indicator, a.year, &a.unit)
-            != (&b.entity_id, &b.indicator, b.year, &b.unit)
+        if (&a.entity_id, a.scope, &a.indicator, a.year, &a.unit)
+            != (&b.entity_id, b.scope, &b.indicator, b.year, &b.unit)
             || b.month != a.month + 1
             || b.derivation != "reported"
         {
@@ -439,7 +439,7 @@ fn monthly_rule(monthly: &[Monthly], out: &mut Vec<Check>) {
         let diff = yb - ya;
         // Rounded figures: half a percent of slack.
         if (mv - diff).abs() > 0.005 * diff.abs().max(mv.abs()) {
-            out.push(check_row(
+            let mut c = check_row(
                 "month_mismatch",
                 Severity::Warn,
                 &b.entity_id,
@@ -449,7 +449,9 @@ fn monthly_rule(monthly: &[Monthly], out: &mut Vec<Check>) {
                 format!("{} {} {}年{}月: the reported month value {mv} differs from the difference of the cumulatives ({diff})", b.entity_name, b.indicator_name, b.year, b.month),
                 Some(mv),
                 Some(diff),
-            ));
+            );
+            c.scope = b.scope;
+            out.push(c);
         }
     }
 }
