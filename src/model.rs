@@ -261,6 +261,9 @@ table! {
         /// Half a unit of the last stated digit, in the canonical unit: how
         /// far another source may differ and still agree.
         tolerance: f64,
+        /// Modification time of the input (ns since the epoch; 0 unknown): among
+        /// same-kind, equally precise sources that disagree, the newer file wins.
+        source_mtime: i64,
     }
 }
 

@@ -177,3 +177,63 @@ fn share_parts_and_month_rules_fire_and_stay_quiet() {
         .iter()
         .any(|x| x == "parts_exceed_whole"));
 }
+
+/// For every flow series of the default pipeline, the month values sum to the latest
+/// year-to-date value; where a reported month differs from the difference of the
+/// cumulatives, a `month_mismatch` check says by exactly how much.
+#[test]
+fn month_values_of_every_series_sum_to_the_latest_ytd() {
+    use parkstat::model::{Check, Monthly};
+    use parkstat::publish::read_back;
+    use std::collections::BTreeMap;
+
+    let s = Scratch::new();
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    let dir = std::fs::canonicalize(s.current()).unwrap();
+    let monthly = read_back::table::<Monthly>(&dir).unwrap();
+    let checks = read_back::table::<Check>(&dir).unwrap();
+    for (name, rows) in [
+        ("monthly", monthly.len()),
+        ("checks", checks.len()),
+        ("quarterly", read_parquet(&dir.join("quarterly.parquet")).height()),
+        ("shares", read_parquet(&dir.join("shares.parquet")).height()),
+        ("rankings", read_parquet(&dir.join("rankings.parquet")).height()),
+    ] {
+        assert!(rows > 0, "{name} is empty");
+    }
+    let mut series: BTreeMap<(String, &str, String, i32), Vec<&Monthly>> = BTreeMap::new();
+    for m in &monthly {
+        series
+            .entry((m.entity_id.clone(), m.scope.as_str(), m.indicator.clone(), m.year))
+            .or_default()
+            .push(m);
+    }
+    let mut checked = 0;
+    for ((entity, scope, indicator, year), rows) in &series {
+        let last = rows.iter().max_by_key(|m| m.month).unwrap();
+        let Some(ytd) = last.ytd_value else { continue };
+        // A series whose first known cumulative is not from January cannot be split.
+        let first = rows.iter().min_by_key(|m| m.month).unwrap();
+        if first.month_value.is_none() {
+            continue;
+        }
+        let sum: f64 = rows.iter().filter_map(|m| m.month_value).sum();
+        let explained: f64 = checks
+            .iter()
+            .filter(|c| {
+                c.rule == "month_mismatch"
+                    && &c.entity_id == entity
+                    && c.scope.as_str() == *scope
+                    && &c.indicator == indicator
+                    && c.year == *year
+            })
+            .map(|c| c.observed.unwrap() - c.expected.unwrap())
+            .sum();
+        assert!(
+            (sum - explained - ytd).abs() <= 1e-6 * ytd.abs().max(1.0),
+            "{entity} {scope} {indicator} {year}: months sum to {sum}, ytd is {ytd}, mismatches explain {explained}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 25, "only {checked} series checked");
+}

@@ -167,6 +167,33 @@ fn b_sources_that_disagree_make_a_conflict_check_and_precedence_decides() {
     assert_eq!(conflicts[0].obs_ids.split(';').count(), 2);
 }
 
+/// Two files of one kind, equally precise, that disagree: the newer file wins, whichever
+/// its name, and the conflict says why.
+#[test]
+fn the_newer_file_wins_when_kind_and_precision_tie() {
+    let c = Case::new();
+    let row = |v: &str| format!("园区,指标,年份,期间,数值,单位\n江北高新区,营业收入,2024,1-8月,{v},万元\n");
+    c.write("a.csv", &row("500"));
+    c.write("b.csv", &row("520"));
+    let touch = |name: &str, secs: u64| {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(c.dir.path().join("data").join(name))
+            .unwrap();
+        f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+            .unwrap();
+    };
+    for (newer, older, want) in [("b.csv", "a.csv", 5_200_000.0), ("a.csv", "b.csv", 5_000_000.0)] {
+        touch(older, 1_700_000_000);
+        touch(newer, 1_700_086_400);
+        assert_eq!(c.run().0, 0);
+        let f = c.fact("p1", "revenue", 2024, 8);
+        assert_eq!((f.value, f.conflict), (Some(want), true), "{newer} is newer");
+        let m = &c.checks("conflict")[0].message;
+        assert!(m.contains(&format!("newer file, data/{newer}")), "{m}");
+    }
+}
+
 /// (c) A correction changes the fact, sets `corrected`, keeps the original in lineage,
 /// and `diff` shows exactly that change.
 #[test]

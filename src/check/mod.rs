@@ -196,6 +196,18 @@ fn correction_rule(facts: &[Fact], out: &mut Vec<Check>) {
 fn conflict_rule(conflicts: &[Conflict], out: &mut Vec<Check>) {
     for c in conflicts {
         let (w, l) = (&c.winner, &c.loser);
+        let why = if w.source_kind != l.source_kind {
+            format!(
+                "kept the {} value by source precedence ({} over {})",
+                w.source_kind.as_str(),
+                w.source_kind.as_str(),
+                l.source_kind.as_str()
+            )
+        } else if w.tolerance < l.tolerance {
+            format!("kept the more precise {} value", w.source_kind.as_str())
+        } else {
+            format!("kept the value of the newer file, {}", w.source_path)
+        };
         out.push(Check {
             rule: "conflict".into(),
             severity: Severity::Warn,
@@ -207,7 +219,7 @@ fn conflict_rule(conflicts: &[Conflict], out: &mut Vec<Check>) {
             month_from: w.month_from,
             month_to: w.month_to,
             message: format!(
-                "{} {} {}年{}: {} ({}) says {}{}, {} ({}) says {}{}; kept the {} value by source precedence",
+                "{} {} {}年{}: {} ({}) says {}{}, {} ({}) says {}{}; {why}",
                 w.entity_name,
                 w.indicator_name,
                 w.year,
@@ -220,7 +232,6 @@ fn conflict_rule(conflicts: &[Conflict], out: &mut Vec<Check>) {
                 l.locator,
                 l.value_raw,
                 l.unit_raw,
-                w.source_kind.as_str()
             ),
             observed: l.value,
             expected: w.value,

@@ -154,7 +154,17 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
         }),
     };
     match parsed {
-        Ok(out) => res.output = out,
+        Ok(mut out) => {
+            let mtime = std::fs::metadata(&input.path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i64);
+            for o in &mut out.observations {
+                o.source_mtime = mtime;
+            }
+            res.output = out
+        }
         Err(e) => res.error = Some(e),
     }
     res

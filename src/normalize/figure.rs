@@ -199,6 +199,7 @@ impl Figure<'_> {
             excerpt: self.excerpt,
             qualifier: self.qualifier,
             tolerance,
+            source_mtime: 0,
         })
     }
 }

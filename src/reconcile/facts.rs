@@ -85,7 +85,29 @@ pub fn reconcile(p: &Pipeline, observations: &[Observation]) -> Reconciled {
 
 fn one_fact(group: &[&Observation], conflicts: &mut Vec<Conflict>) -> Fact {
     let head = group[0];
-    let with_value = group.iter().find(|o| o.value.is_some()).copied();
+    let mut with_value = group.iter().find(|o| o.value.is_some()).copied();
+    // Precedence and precision cannot decide between two files of one kind that state
+    // the same figure differently: the newer file is the revised one.
+    if let Some(w) = with_value {
+        let tied: Vec<&Observation> = group
+            .iter()
+            .copied()
+            .filter(|o| {
+                o.value.is_some() && o.source_kind == w.source_kind && o.tolerance == w.tolerance
+            })
+            .collect();
+        let disagree = tied.iter().any(|o| {
+            !agree(w.value.unwrap_or(0.0), w.tolerance, o.value.unwrap_or(0.0), o.tolerance)
+        });
+        if disagree {
+            with_value = tied.iter().copied().max_by(|a, b| {
+                a.source_mtime
+                    .cmp(&b.source_mtime)
+                    .then_with(|| b.source_path.cmp(&a.source_path))
+                    .then_with(|| b.locator.cmp(&a.locator))
+            });
+        }
+    }
     let winner = with_value.unwrap_or(head);
     // A correction overrides the inputs on purpose: that is not a conflict.
     let corrected = with_value.is_some_and(|w| w.source_kind == SourceKind::Correction);
