@@ -57,11 +57,7 @@ impl<'a> SourceContext<'a> {
     /// entities but no source entry (`extract`, tests, benchmarks).
     pub fn standalone(p: &'a Pipeline, kind: SourceKind, path: &str) -> SourceContext<'a> {
         SourceContext {
-            src: SourceRef {
-                kind,
-                path: path.to_string(),
-                sha256: String::new(),
-            },
+            src: SourceRef::new(kind, path.to_string(), String::new()),
             dicts: &p.dictionaries,
             entities: &p.entities,
             entity: None,
@@ -110,11 +106,7 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
     res.sha256 = hex(&Sha256::digest(&bytes));
     let def = p.sources.get(input.source);
     let ctx = SourceContext {
-        src: SourceRef {
-            kind: input.kind,
-            path: input.rel.clone(),
-            sha256: res.sha256.clone(),
-        },
+        src: SourceRef::new(input.kind, input.rel.clone(), res.sha256.clone()),
         dicts: &p.dictionaries,
         entities: &p.entities,
         entity: def

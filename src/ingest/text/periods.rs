@@ -7,42 +7,42 @@ use regex::Regex;
 
 use crate::normalize::period::{small_number, Period};
 
-const M: &str = r"(\d{1,2}|[一二三四五六七八九十]{1,3})";
+const M: &str = r"([0-9]{1,2}|[一二三四五六七八九十]{1,3})";
 
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}月\d{1,2}日")
+    Regex::new(r"(?:19|20)[0-9]{2}\s*年\s*[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*日|(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[0-9]{1,2}月[0-9]{1,2}日")
         .expect("static pattern")
 });
 static RANGE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?:((?:19|20)\d{{2}})年)?{M}月?份?\s*(?:-|—|–|~|至|到|－|―)\s*{M}月份?(?:累计)?"
+        r"(?:((?:19|20)[0-9]{{2}})年)?{M}月?份?\s*(?:-|—|–|~|至|到|－|―)\s*{M}月份?(?:累计)?"
     ))
     .expect("static pattern")
 });
 static FIRST_N: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"前(\d{1,2}|[一二三四五六七八九十两]{1,3})个月").expect("static pattern")
+    Regex::new(r"前([0-9]{1,2}|[一二三四五六七八九十两]{1,3})个月").expect("static pattern")
 });
 static NAMED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:((?:19|20)\d{2})年)?(前三季度|上半年|下半年|全年|首季度?|第?[一二三四1-4]季度|今年以来|年初以来|今年|本年)")
+    Regex::new(r"(?:((?:19|20)[0-9]{2})年)?(前三季度|上半年|下半年|全年|首季度?|第?[一二三四1-4]季度|今年以来|年初以来|今年|本年)")
         .expect("static pattern")
 });
 static AS_OF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"截至(?:目前|当前|今)?(?:((?:19|20)\d{{2}})年)?(?:{M}月(?:底|末)?)?|{M}月(?:底|末)|年末|年底|目前|当前|现有"))
+    Regex::new(&format!(r"截至(?:目前|当前|今)?(?:((?:19|20)[0-9]{{2}})年)?(?:{M}月(?:底|末)?)?|{M}月(?:底|末)|年末|年底|目前|当前|现有"))
         .expect("static pattern")
 });
 static YEAR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*年(?:度)?").expect("static pattern")
+    Regex::new(r"((?:19|20)[0-9]{2}|[〇零一二三四五六七八九]{4})\s*年(?:度)?").expect("static pattern")
 });
 static MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?:((?:19|20)\d{{2}})年)?{M}月份?(?:当月)?")).expect("static pattern")
+    Regex::new(&format!(r"(?:((?:19|20)[0-9]{{2}})年)?{M}月份?(?:当月)?")).expect("static pattern")
 });
 static ANY_YEAR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\d])((?:19|20)\d{2})(?:[^\d]|$)").expect("static pattern")
+    Regex::new(r"(?:^|[^[0-9]])((?:19|20)[0-9]{2})(?:[^[0-9]]|$)").expect("static pattern")
 });
 static CN_YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"([〇零一二三四五六七八九]{4})年").expect("static pattern"));
 static FULL_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:19|20)\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
+    Regex::new(r"((?:19|20)[0-9]{2})\s*[年\-/.]\s*([0-9]{1,2})\s*[月\-/.]\s*([0-9]{1,2})")
         .expect("static pattern")
 });
 
@@ -97,23 +97,28 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
                 });
             }
         };
-    // One pass over the characters decides which scans can match at all.
-    let (mut yue, mut nian, mut ri, mut sep, mut dots, mut named, mut as_of, mut ge) =
-        (false, false, false, false, 0, false, false, false);
+    // One pass over the characters, and a few literal searches, decide which scans can
+    // match at all: most sentences need one or two of them.
+    let (mut yue, mut nian, mut ri, mut sep, mut range_sep, mut dots, mut ge) =
+        (false, false, false, false, false, 0, false);
     for c in s.chars() {
         match c {
             '月' => yue = true,
             '年' => nian = true,
             '日' => ri = true,
-            '-' | '/' => sep = true,
+            '-' | '/' => {
+                sep = true;
+                range_sep = true;
+            }
+            '—' | '–' | '~' | '至' | '到' | '－' | '―' => range_sep = true,
             '.' => dots += 1,
-            '季' | '半' | '全' | '今' | '本' | '以' => named = true,
-            '截' | '底' | '末' | '目' | '当' | '现' => as_of = true,
             '个' => ge = true,
             _ => {}
         }
     }
-    // Literal prefilters: most sentences need only one or two of these scans.
+    let has = |words: &[&str]| words.iter().any(|w| s.contains(w));
+    let named = has(&["季度", "半年", "全年", "首季", "今年", "本年", "年初"]);
+    let as_of = has(&["截至", "月底", "月末", "年末", "年底", "目前", "当前", "现有"]);
     let dates = if ri || sep || dots >= 2 {
         DATE.find_iter(s).collect()
     } else {
@@ -123,7 +128,7 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
         push(&mut out, m.start(), m.end(), None, TimeRole::Inert);
     }
     let has_month = yue;
-    for c in RANGE.captures_iter(if has_month { s } else { "" }) {
+    for c in RANGE.captures_iter(if has_month && range_sep { s } else { "" }) {
         let m = c.get(0).expect("whole match");
         let (a, b) = (small_number(&c[2]), small_number(&c[3]));
         let role = match (a, b) {
