@@ -189,6 +189,8 @@ pub trait Table: Sized + Serialize {
     const NAME: &'static str;
     fn column_names() -> &'static [&'static str];
     fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame>;
+    /// The same, for a subset of rows (one partition) without copying them.
+    fn to_frame_refs(rows: &[&Self]) -> PolarsResult<DataFrame>;
     /// Rows back from a frame this table wrote; internal fields take their defaults.
     fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Self>>;
 }
@@ -207,6 +209,10 @@ macro_rules! table {
             const NAME: &'static str = $file;
             fn column_names() -> &'static [&'static str] { &[$(stringify!($f)),*] }
             fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame> {
+                let cols = vec![ $( <$t as ColumnType>::column(stringify!($f), rows.iter().map(|r| &r.$f)) ),* ];
+                DataFrame::new(rows.len(), cols)
+            }
+            fn to_frame_refs(rows: &[&Self]) -> PolarsResult<DataFrame> {
                 let cols = vec![ $( <$t as ColumnType>::column(stringify!($f), rows.iter().map(|r| &r.$f)) ),* ];
                 DataFrame::new(rows.len(), cols)
             }
@@ -429,6 +435,24 @@ table! {
 }
 
 /// Names of every table, in the order they are published and reported.
+/// A large table, published Hive-partitioned by year (`observations/year=2024/part-0.parquet`)
+/// so BI tools read only the years they query.
+pub trait YearPartitioned: Table {
+    fn year(&self) -> i32;
+}
+
+impl YearPartitioned for Observation {
+    fn year(&self) -> i32 {
+        self.year
+    }
+}
+
+impl YearPartitioned for Monthly {
+    fn year(&self) -> i32 {
+        self.year
+    }
+}
+
 pub const TABLE_NAMES: [&str; 9] = [
     Observation::NAME,
     Fact::NAME,

@@ -14,7 +14,7 @@ use crate::error::exit;
 use crate::ingest::{self, discover};
 use crate::model::{Check, Fact, Observation, Reject, Severity, Table};
 use crate::publish::manifest::{InputRecord, RunManifest};
-use crate::publish::parquet::{write_table, TableFile};
+use crate::publish::parquet::{write_partitioned, write_table, TableFile};
 use crate::publish::run_dir::{prune, PendingRun, RunLock};
 use crate::publish::{now_utc, run_stamp};
 use crate::reconcile;
@@ -247,12 +247,17 @@ fn write_tables(dir: &std::path::Path, t: &Tables) -> Result<BTreeMap<String, Ta
         }
     };
     rayon::scope(|s| {
-        s.spawn(|_| record(Observation::NAME, write_table(dir, &t.observations)));
+        s.spawn(|_| {
+            record(
+                Observation::NAME,
+                write_partitioned(dir, &t.observations),
+            )
+        });
         s.spawn(|_| record(Fact::NAME, write_table(dir, &t.facts)));
         s.spawn(|_| {
             record(
                 crate::model::Monthly::NAME,
-                write_table(dir, &t.derived.monthly),
+                write_partitioned(dir, &t.derived.monthly),
             )
         });
         s.spawn(|_| {

@@ -62,7 +62,8 @@ fn default_pipeline_end_to_end() {
     }
     let cur = s.current();
     for t in TABLE_NAMES {
-        assert!(cur.join(format!("{t}.parquet")).is_file(), "{t} missing");
+        let files = parkstat::publish::read_back::table_files(&cur, t);
+        assert!(!files.is_empty(), "{t} missing");
     }
     assert!(cur.join("run.json").is_file());
 
@@ -241,7 +242,7 @@ fn table_hashes(run: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         .map(|t| {
             (
                 t.to_string(),
-                std::fs::read(run.join(format!("{t}.parquet"))).expect("table"),
+                table_bytes(run, t),
             )
         })
         .collect()

@@ -10,7 +10,7 @@ use polars::prelude::{ParquetReader, SerReader};
 fn tables(dir: &std::path::Path) -> Vec<Vec<u8>> {
     TABLE_NAMES
         .iter()
-        .map(|t| std::fs::read(dir.join(format!("{t}.parquet"))).expect("table"))
+        .map(|t| table_bytes(dir, t))
         .collect()
 }
 
@@ -134,11 +134,14 @@ fn killed_runs_never_leave_a_partial_current() {
     assert_eq!(s.run(&[]).status.code(), Some(0));
     let whole = |dir: &std::path::Path| {
         TABLE_NAMES.iter().all(|t| {
-            let p = dir.join(format!("{t}.parquet"));
-            std::fs::File::open(&p)
-                .ok()
-                .and_then(|f| ParquetReader::new(f).finish().ok())
-                .is_some()
+            let files = parkstat::publish::read_back::table_files(dir, t);
+            !files.is_empty()
+                && files.iter().all(|p| {
+                    std::fs::File::open(p)
+                        .ok()
+                        .and_then(|f| ParquetReader::new(f).finish().ok())
+                        .is_some()
+                })
         }) && serde_json::from_slice::<serde_json::Value>(
             &std::fs::read(dir.join("run.json")).unwrap_or_default(),
         )

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use polars::prelude::{ParquetReader, SerReader};
+use polars::prelude::{DataFrame, ParquetReader, SerReader};
 
 use super::manifest::RunManifest;
 use super::run_dir::{current_run, list_runs};
@@ -42,12 +42,42 @@ pub fn manifest(run_dir: &Path) -> Result<RunManifest> {
     serde_json::from_slice(&text).with_context(|| format!("{} is not a parkstat run.json", path.display()))
 }
 
-pub fn table<T: Table>(run_dir: &Path) -> Result<Vec<T>> {
-    let path = run_dir.join(format!("{}.parquet", T::NAME));
-    let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let df = ParquetReader::new(file)
+fn read_file(path: &Path) -> Result<DataFrame> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    ParquetReader::new(file)
         .finish()
-        .with_context(|| format!("reading {}", path.display()))?;
+        .with_context(|| format!("reading {}", path.display()))
+}
+
+/// The files of a table: `<NAME>.parquet`, or every `<NAME>/year=*/*.parquet` in order.
+pub fn table_files(run_dir: &Path, name: &str) -> Vec<PathBuf> {
+    let single = run_dir.join(format!("{name}.parquet"));
+    if single.is_file() {
+        return vec![single];
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(run_dir.join(name))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|part| std::fs::read_dir(part.path()).into_iter().flatten().flatten())
+        .map(|f| f.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    files.sort();
+    files
+}
+
+pub fn table<T: Table>(run_dir: &Path) -> Result<Vec<T>> {
+    let files = table_files(run_dir, T::NAME);
+    if files.is_empty() {
+        bail!("{} holds no `{}` table", run_dir.display(), T::NAME);
+    }
+    let mut df = read_file(&files[0])?;
+    for f in &files[1..] {
+        df.vstack_mut(&read_file(f)?)
+            .with_context(|| format!("{} does not match the other parts", f.display()))?;
+    }
+    let path = run_dir.join(T::NAME);
     T::from_frame(&df).with_context(|| {
         format!(
             "{} does not hold the columns of parkstat's `{}` table",

@@ -68,11 +68,41 @@ pub fn parkstat() -> Command {
     Command::new(env!("CARGO_BIN_EXE_parkstat"))
 }
 
+/// A table file, or a Hive-partitioned table (`monthly.parquet` read as `monthly/year=*/…`).
 pub fn read_parquet(path: &Path) -> DataFrame {
-    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
-    ParquetReader::new(f)
-        .finish()
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+    let files = if path.is_file() {
+        vec![path.to_path_buf()]
+    } else {
+        let dir = path.parent().expect("a table has a run directory");
+        let name = path.file_stem().expect("a table name").to_string_lossy();
+        parkstat::publish::read_back::table_files(dir, &name)
+    };
+    assert!(!files.is_empty(), "no table at {}", path.display());
+    let read = |p: &Path| {
+        let f = std::fs::File::open(p).unwrap_or_else(|e| panic!("open {}: {e}", p.display()));
+        ParquetReader::new(f)
+            .finish()
+            .unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+    };
+    let mut df = read(&files[0]);
+    for f in &files[1..] {
+        df.vstack_mut(&read(f)).expect("partitions share a schema");
+    }
+    df
+}
+
+/// The bytes of every file of a table, in order: what byte-identical runs compare.
+pub fn table_bytes(run: &Path, name: &str) -> Vec<u8> {
+    let files = parkstat::publish::read_back::table_files(run, name);
+    assert!(!files.is_empty(), "no table {name} in {}", run.display());
+    files
+        .iter()
+        .flat_map(|f| {
+            let mut b = f.strip_prefix(run).unwrap().to_string_lossy().into_owned().into_bytes();
+            b.extend(std::fs::read(f).expect("table file"));
+            b
+        })
+        .collect()
 }
 
 pub fn stderr(o: &Output) -> String {
