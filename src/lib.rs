@@ -16,6 +16,7 @@ pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod normalize;
+pub mod progress;
 pub mod publish;
 pub mod reconcile;
 pub mod report;

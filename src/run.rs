@@ -17,6 +17,7 @@ use crate::publish::manifest::{InputRecord, RunManifest};
 use crate::publish::parquet::{write_partitioned, write_table, TableFile};
 use crate::publish::run_dir::{prune, PendingRun, RunLock};
 use crate::publish::{now_utc, run_stamp};
+use crate::progress::Progress;
 use crate::reconcile;
 
 /// Every table of a run, sorted by key, ready to publish.
@@ -49,7 +50,7 @@ fn ms(t: Instant) -> u64 {
 }
 
 /// Runs every stage but publish: nothing is written.
-pub fn compute(p: &Pipeline) -> Result<Computed> {
+pub fn compute(p: &Pipeline, progress: &Progress) -> Result<Computed> {
     let mut timings = BTreeMap::new();
     let mut warnings = Vec::new();
 
@@ -70,7 +71,8 @@ pub fn compute(p: &Pipeline) -> Result<Computed> {
     timings.insert("discover".into(), ms(t));
 
     let t = Instant::now();
-    let results = ingest::ingest_all(p, &found.inputs);
+    let results = ingest::ingest_all(p, &found.inputs, progress);
+    progress.stage("reconcile");
     timings.insert("ingest".into(), ms(t));
 
     let t = Instant::now();
@@ -137,11 +139,12 @@ pub fn sort_observations(obs: &mut [Observation]) {
 }
 
 /// Runs the pipeline and publishes it: the `run` command.
-pub fn run(p: &Pipeline) -> Result<RunSummary> {
+pub fn run(p: &Pipeline, progress: &Progress) -> Result<RunSummary> {
     let started_at = now_utc();
     let t_all = Instant::now();
     let _lock = RunLock::acquire(&p.out_dir)?;
-    let mut c = compute(p)?;
+    let mut c = compute(p, progress)?;
+    progress.stage("publish");
 
     let t = Instant::now();
     let pending = PendingRun::create(&p.out_dir, &run_stamp())?;

@@ -184,3 +184,33 @@ fn killed_runs_never_leave_a_partial_current() {
     );
     assert!(whole(&s.current()));
 }
+
+/// The progress bar is drawn on a terminal only: never into a scheduler's log.
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    let s = Scratch::new();
+    let piped = s.run(&[]);
+    assert_eq!(piped.status.code(), Some(0));
+    let err = stderr(&piped);
+    assert!(!err.contains(" files ") && !err.contains('\u{1b}'), "{err}");
+    assert!(err.contains("rows:"), "the summary is still printed: {err}");
+    // Under a pseudo-terminal (util-linux `script`), the bar is drawn.
+    let cmd = format!(
+        "{} run {}",
+        env!("CARGO_BIN_EXE_parkstat"),
+        s.pipeline().display()
+    );
+    let tty = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .output()
+        .expect("util-linux script runs");
+    assert_eq!(tty.status.code(), Some(0));
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(shown.contains("/14 files"), "{shown}");
+    // --quiet draws nothing even there.
+    let quiet = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &format!("{cmd} --quiet"), "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&quiet.stdout).contains(" files "));
+}

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 
 use crate::config::pipeline::Pipeline;
 use crate::model::TABLE_NAMES;
+use crate::progress::Progress;
 use crate::run::{run, RunSummary};
 
 /// How the end-of-run summary is written.
@@ -23,7 +24,14 @@ pub fn execute(
 ) -> Result<i32> {
     super::set_jobs(jobs)?;
     let p = Pipeline::load(pipeline)?;
-    let summary = run(&p).with_context(|| format!("pipeline {}", pipeline.display()))?;
+    let progress = if quiet || format == LogFormat::Json {
+        Progress::hidden()
+    } else {
+        Progress::on_terminal()
+    };
+    let summary = run(&p, &progress);
+    progress.finish();
+    let summary = summary.with_context(|| format!("pipeline {}", pipeline.display()))?;
     if format == LogFormat::Json {
         let m = &summary.manifest;
         let failed: Vec<_> = m

@@ -81,8 +81,20 @@ pub struct FileResult {
 }
 
 /// Reads every input in parallel; one file's failure never stops the others.
-pub fn ingest_all(p: &Pipeline, inputs: &[InputFile]) -> Vec<FileResult> {
-    inputs.par_iter().map(|i| ingest_one(p, i)).collect()
+pub fn ingest_all(
+    p: &Pipeline,
+    inputs: &[InputFile],
+    progress: &crate::progress::Progress,
+) -> Vec<FileResult> {
+    progress.files(inputs.len());
+    inputs
+        .par_iter()
+        .map(|i| {
+            let r = ingest_one(p, i);
+            progress.file_done();
+            r
+        })
+        .collect()
 }
 
 /// Reads one input.
