@@ -36,6 +36,9 @@ enum Command {
         /// Read and check everything, write nothing (same as `validate`).
         #[arg(long)]
         dry_run: bool,
+        /// Parse every input again, ignoring the per-input cache.
+        #[arg(long)]
+        full: bool,
         /// `text` (a one-screen summary) or `json` (one JSON object on stderr, for schedulers).
         #[arg(long, value_enum, default_value_t = cli::run::LogFormat::Text)]
         log_format: cli::run::LogFormat,
@@ -96,12 +99,13 @@ fn main() -> ExitCode {
             jobs,
             quiet,
             dry_run,
+            full,
             log_format,
         } => {
             if dry_run {
                 cli::set_jobs(jobs).and_then(|_| cli::validate::execute(&pipeline))
             } else {
-                cli::run::execute(&pipeline, jobs, quiet, log_format)
+                cli::run::execute(&pipeline, jobs, quiet, log_format, full)
             }
         }
         Command::Extract {

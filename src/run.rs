@@ -33,6 +33,8 @@ pub struct Tables {
 /// The outcome of the compute stages, before anything is written.
 pub struct Computed {
     pub tables: Tables,
+    /// The cache entries this run's inputs use (the rest are deleted after publishing).
+    pub cache_keys: std::collections::HashSet<String>,
     pub inputs: Vec<InputRecord>,
     pub warnings: Vec<String>,
     pub timings_ms: BTreeMap<String, u64>,
@@ -50,7 +52,11 @@ fn ms(t: Instant) -> u64 {
 }
 
 /// Runs every stage but publish: nothing is written.
-pub fn compute(p: &Pipeline, progress: &Progress) -> Result<Computed> {
+pub fn compute(
+    p: &Pipeline,
+    progress: &Progress,
+    cache: Option<&crate::ingest::cache::Cache>,
+) -> Result<Computed> {
     let mut timings = BTreeMap::new();
     let mut warnings = Vec::new();
 
@@ -71,7 +77,16 @@ pub fn compute(p: &Pipeline, progress: &Progress) -> Result<Computed> {
     timings.insert("discover".into(), ms(t));
 
     let t = Instant::now();
-    let results = ingest::ingest_all(p, &found.inputs, progress);
+    let results = ingest::ingest_all(p, &found.inputs, progress, cache);
+    let cache_keys = cache
+        .map(|c| {
+            results
+                .iter()
+                .filter(|r| !r.sha256.is_empty())
+                .map(|r| c.key(r.input.source, &r.sha256))
+                .collect()
+        })
+        .unwrap_or_default();
     progress.stage("reconcile");
     timings.insert("ingest".into(), ms(t));
 
@@ -89,10 +104,10 @@ pub fn compute(p: &Pipeline, progress: &Progress) -> Result<Computed> {
             } else {
                 "ok".into()
             },
-            encoding: r.encoding.map(str::to_string),
+            encoding: r.encoding.clone(),
             rows: r.output.observations.len(),
             rejects: r.output.rejects.len(),
-            cached: false,
+            cached: r.cached,
             error: r.error.clone(),
             notes: r.output.notes.clone(),
         });
@@ -120,6 +135,7 @@ pub fn compute(p: &Pipeline, progress: &Progress) -> Result<Computed> {
 
     Ok(Computed {
         tables,
+        cache_keys,
         inputs,
         warnings,
         timings_ms: timings,
@@ -139,11 +155,12 @@ pub fn sort_observations(obs: &mut [Observation]) {
 }
 
 /// Runs the pipeline and publishes it: the `run` command.
-pub fn run(p: &Pipeline, progress: &Progress) -> Result<RunSummary> {
+pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> {
     let started_at = now_utc();
     let t_all = Instant::now();
     let _lock = RunLock::acquire(&p.out_dir)?;
-    let mut c = compute(p, progress)?;
+    let cache = crate::ingest::cache::Cache::new(p, !full);
+    let mut c = compute(p, progress, Some(&cache))?;
     progress.stage("publish");
 
     let t = Instant::now();
@@ -226,6 +243,7 @@ pub fn run(p: &Pipeline, progress: &Progress) -> Result<RunSummary> {
         }
     };
     prune(&p.out_dir, p.keep_runs);
+    cache.retain(&c.cache_keys);
     Ok(RunSummary {
         manifest,
         run_dir: Some(run_dir),

@@ -214,3 +214,84 @@ fn progress_bar_only_on_a_terminal() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&quiet.stdout).contains(" files "));
 }
+
+fn cached_flags(s: &Scratch) -> Vec<(String, bool)> {
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.current().join("run.json")).unwrap()).unwrap();
+    run["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["path"].as_str().unwrap().to_string(), i["cached"].as_bool().unwrap()))
+        .collect()
+}
+
+/// A rerun parses only the inputs that changed, and its tables are exactly those of a
+/// full parse; `--full` parses everything; a changed dictionary invalidates every entry.
+#[test]
+fn incremental_reruns_parse_only_what_changed() {
+    let s = Scratch::new();
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    assert!(cached_flags(&s).iter().all(|(_, c)| !c), "a first run parses everything");
+    let first = tables(&s.current());
+
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    assert!(cached_flags(&s).iter().all(|(_, c)| *c), "{:?}", cached_flags(&s));
+    assert!(tables(&s.current()) == first, "cached inputs give the same tables");
+
+    // One figure corrected in one CSV: that file alone is parsed.
+    let csv = s.path().join("data/csv/江州高新区_2024年1-8月_utf8.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.contains(",1-2月,153464.7,"));
+    std::fs::write(&csv, text.replacen(",1-2月,153464.7,", ",1-2月,153465.7,", 1)).unwrap();
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    let parsed: Vec<String> = cached_flags(&s)
+        .into_iter()
+        .filter(|(_, c)| !c)
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(parsed, ["data/csv/江州高新区_2024年1-8月_utf8.csv"]);
+    let incremental = tables(&s.current());
+    assert!(incremental != first, "the corrected figure is published");
+    let out = parkstat().args(["run", "--full"]).arg(s.pipeline()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(cached_flags(&s).iter().all(|(_, c)| !c), "--full parses everything");
+    assert!(tables(&s.current()) == incremental, "incremental = full");
+
+    // A synonym added to the dictionary changes how every input reads.
+    let dict = s.path().join("pipelines/indicators.toml");
+    let t = std::fs::read_to_string(&dict).unwrap();
+    std::fs::write(&dict, t.replacen("\"营收\"", "\"营收\", \"营业收入总计\"", 1)).unwrap();
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    assert!(cached_flags(&s).iter().all(|(_, c)| !c), "{:?}", cached_flags(&s));
+}
+
+/// A damaged cache is a reparse, never a crash or a wrong answer.
+#[test]
+fn a_corrupt_cache_means_a_reparse() {
+    let s = Scratch::new();
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    let good = tables(&s.current());
+    let cache = s.out().join("cache");
+    let mut n = 0;
+    for (i, e) in std::fs::read_dir(&cache).unwrap().flatten().enumerate() {
+        let p = e.path();
+        let bytes = std::fs::read(&p).unwrap();
+        // Truncate some entries, garble others, empty the rest.
+        let damaged = match i % 3 {
+            0 => bytes[..bytes.len() / 2].to_vec(),
+            1 => bytes.iter().map(|b| b ^ 0x5a).collect(),
+            _ => Vec::new(),
+        };
+        std::fs::write(&p, damaged).unwrap();
+        n += 1;
+    }
+    assert!(n >= 20, "{n} cache files");
+    let out = s.run(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(cached_flags(&s).iter().all(|(_, c)| !c), "{:?}", cached_flags(&s));
+    assert!(tables(&s.current()) == good);
+    // And the entries are whole again.
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    assert!(cached_flags(&s).iter().all(|(_, c)| *c));
+}

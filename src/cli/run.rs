@@ -21,6 +21,7 @@ pub fn execute(
     jobs: Option<usize>,
     quiet: bool,
     format: LogFormat,
+    full: bool,
 ) -> Result<i32> {
     super::set_jobs(jobs)?;
     let p = Pipeline::load(pipeline)?;
@@ -29,7 +30,7 @@ pub fn execute(
     } else {
         Progress::on_terminal()
     };
-    let summary = run(&p, &progress);
+    let summary = run(&p, &progress, full);
     progress.finish();
     let summary = summary.with_context(|| format!("pipeline {}", pipeline.display()))?;
     if format == LogFormat::Json {

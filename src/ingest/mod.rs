@@ -1,5 +1,6 @@
 //! Ingest: find the inputs, read each file once, in parallel, into observations and rejects.
 
+pub mod cache;
 pub mod correction;
 pub mod csv_table;
 pub mod decode;
@@ -74,10 +75,12 @@ pub struct FileResult {
     pub input: InputFile,
     pub sha256: String,
     pub bytes: u64,
-    pub encoding: Option<&'static str>,
+    pub encoding: Option<String>,
     pub output: FileOutput,
     /// Why the file as a whole could not be read; its rows are then absent.
     pub error: Option<String>,
+    /// Taken from the cache, not parsed.
+    pub cached: bool,
 }
 
 /// Reads every input in parallel; one file's failure never stops the others.
@@ -85,37 +88,96 @@ pub fn ingest_all(
     p: &Pipeline,
     inputs: &[InputFile],
     progress: &crate::progress::Progress,
+    cache: Option<&cache::Cache>,
 ) -> Vec<FileResult> {
     progress.files(inputs.len());
     inputs
         .par_iter()
         .map(|i| {
-            let r = ingest_one(p, i);
+            let r = ingest_cached(p, i, cache);
             progress.file_done();
             r
         })
         .collect()
 }
 
+/// Reads one input, or takes what it yielded last time from the cache.
+fn ingest_cached(p: &Pipeline, input: &InputFile, cache: Option<&cache::Cache>) -> FileResult {
+    let Some(cache) = cache else {
+        return ingest_one(p, input);
+    };
+    let Ok(bytes) = std::fs::read(&input.path) else {
+        return ingest_one(p, input);
+    };
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let key = cache.key(input.source, &sha256);
+    if let Some(hit) = cache.get(&key, &sha256) {
+        let mut output = hit.output;
+        set_mtime(&input.path, &mut output);
+        return FileResult {
+            input: input.clone(),
+            sha256,
+            bytes: bytes.len() as u64,
+            encoding: hit.encoding,
+            output,
+            error: hit.error,
+            cached: true,
+        };
+    }
+    let res = parse(p, input, bytes, sha256);
+    cache.put(
+        &key,
+        &res.sha256,
+        res.bytes,
+        res.encoding.as_deref(),
+        res.error.as_deref(),
+        &res.output,
+    );
+    res
+}
+
+fn set_mtime(path: &std::path::Path, out: &mut FileOutput) {
+    let mtime = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64);
+    for o in &mut out.observations {
+        o.source_mtime = mtime;
+    }
+}
+
 /// Reads one input.
 pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
+    match std::fs::read(&input.path) {
+        Ok(bytes) => {
+            let sha256 = hex(&Sha256::digest(&bytes));
+            parse(p, input, bytes, sha256)
+        }
+        Err(e) => FileResult {
+            input: input.clone(),
+            sha256: String::new(),
+            bytes: 0,
+            encoding: None,
+            output: FileOutput::default(),
+            error: Some(format!("cannot read: {e}")),
+            cached: false,
+        },
+    }
+}
+
+/// Parses one input's bytes.
+fn parse(p: &Pipeline, input: &InputFile, bytes: Vec<u8>, sha256: String) -> FileResult {
     let mut res = FileResult {
         input: input.clone(),
-        sha256: String::new(),
+        sha256,
         bytes: 0,
         encoding: None,
         output: FileOutput::default(),
         error: None,
-    };
-    let bytes = match std::fs::read(&input.path) {
-        Ok(b) => b,
-        Err(e) => {
-            res.error = Some(format!("cannot read: {e}"));
-            return res;
-        }
+        cached: false,
     };
     res.bytes = bytes.len() as u64;
-    res.sha256 = hex(&Sha256::digest(&bytes));
     let def = p.sources.get(input.source);
     let ctx = SourceContext {
         src: SourceRef::new(input.kind, input.rel.clone(), res.sha256.clone()),
@@ -132,7 +194,7 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
     let forced = def.and_then(|d| d.encoding.as_deref());
     let parsed = match input.kind {
         SourceKind::Csv => decode::decode(&bytes, forced).and_then(|d| {
-            res.encoding = Some(d.encoding);
+            res.encoding = Some(d.encoding.to_string());
             csv_table::read(&d.text, &ctx)
         }),
         SourceKind::Sheet => {
@@ -144,7 +206,7 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
             sheet::read(bytes, &name, &ctx)
         }
         SourceKind::Text => decode::decode(&bytes, forced).and_then(|d| {
-            res.encoding = Some(d.encoding);
+            res.encoding = Some(d.encoding.to_string());
             let name = input
                 .path
                 .file_name()
@@ -153,20 +215,13 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
             text::read(&d.text, &name, &ctx)
         }),
         SourceKind::Correction => decode::decode(&bytes, forced).and_then(|d| {
-            res.encoding = Some(d.encoding);
+            res.encoding = Some(d.encoding.to_string());
             correction::read(&d.text, &ctx)
         }),
     };
     match parsed {
         Ok(mut out) => {
-            let mtime = std::fs::metadata(&input.path)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos() as i64);
-            for o in &mut out.observations {
-                o.source_mtime = mtime;
-            }
+            set_mtime(&input.path, &mut out);
             res.output = out
         }
         Err(e) => res.error = Some(e),
