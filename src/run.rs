@@ -33,8 +33,6 @@ pub struct Tables {
 /// The outcome of the compute stages, before anything is written.
 pub struct Computed {
     pub tables: Tables,
-    /// The cache entries this run's inputs use (the rest are deleted after publishing).
-    pub cache_keys: std::collections::HashSet<String>,
     pub inputs: Vec<InputRecord>,
     pub warnings: Vec<String>,
     pub timings_ms: BTreeMap<String, u64>,
@@ -78,15 +76,11 @@ pub fn compute(
 
     let t = Instant::now();
     let results = ingest::ingest_all(p, &found.inputs, progress, cache);
-    let cache_keys = cache
-        .map(|c| {
-            results
-                .iter()
-                .filter(|r| !r.sha256.is_empty())
-                .map(|r| c.key(r.input.source, &r.sha256))
-                .collect()
-        })
-        .unwrap_or_default();
+    if let Some(c) = cache {
+        let t = Instant::now();
+        c.store(&results);
+        timings.insert("cache".into(), ms(t));
+    }
     progress.stage("reconcile");
     timings.insert("ingest".into(), ms(t));
 
@@ -135,7 +129,6 @@ pub fn compute(
 
     Ok(Computed {
         tables,
-        cache_keys,
         inputs,
         warnings,
         timings_ms: timings,
@@ -159,8 +152,11 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     let started_at = now_utc();
     let t_all = Instant::now();
     let _lock = RunLock::acquire(&p.out_dir)?;
-    let cache = crate::ingest::cache::Cache::new(p, !full);
+    let t = Instant::now();
+    let cache = crate::ingest::cache::Cache::load(p, !full);
+    let load_ms = ms(t);
     let mut c = compute(p, progress, Some(&cache))?;
+    c.timings_ms.insert("cache_load".into(), load_ms);
     progress.stage("publish");
 
     let t = Instant::now();
@@ -243,7 +239,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         }
     };
     prune(&p.out_dir, p.keep_runs);
-    cache.retain(&c.cache_keys);
+
     Ok(RunSummary {
         manifest,
         run_dir: Some(run_dir),

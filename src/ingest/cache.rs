@@ -1,15 +1,19 @@
-//! Per-input cache: what one file yielded, kept under `out/<pipeline>/cache/` and
+//! Per-input cache: what each file yielded, kept under `out/<pipeline>/cache/` and
 //! reused while the file's content, the parsers and the config that reads it are
 //! the same. A rerun after one corrected figure then parses one file.
 //!
-//! An entry is `<key>.obs.parquet` (the observations, with their tolerance) and
-//! `<key>.json` (everything else), written through temporary files and renamed;
-//! the JSON goes last, so an entry without it is not an entry. Anything unreadable
-//! is a miss: the file is parsed again, never trusted and never fatal.
+//! Two files, not one per input (thousands of small files cost more in the file
+//! system than they save): `observations-<generation>.parquet` holds every cached
+//! observation with its tolerance, entry after entry, and `index.json` maps each
+//! key to its rows, rejects, notes and errors and names the Parquet generation it
+//! indexes. The Parquet file is written first and `index.json` replaced by rename
+//! after it, so the index always points at a whole file. Anything unreadable or
+//! inconsistent is a miss: the input is parsed again, never trusted, never fatal.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use polars::prelude::{
     Column, DataFrame, NamedFrom, ParquetCompression, ParquetReader, ParquetWriter, SerReader,
@@ -18,36 +22,46 @@ use polars::prelude::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::FileOutput;
+use super::{FileOutput, FileResult};
 use crate::config::pipeline::{hex, Pipeline};
 use crate::model::{Observation, Reject, Table};
 
 /// Fingerprint of the parsing code of this build (build.rs).
 const PARSER_HASH: &str = env!("PARKSTAT_PARSER_HASH");
 
-/// The cache of one pipeline.
-pub struct Cache {
-    dir: PathBuf,
-    /// False with `--full`: entries are written but none is read.
-    reuse: bool,
-    /// Per source entry: hash of everything in the config that changes how its files read.
-    source_config: Vec<String>,
-}
-
-/// The part of an entry that is not observations.
-#[derive(Serialize, Deserialize)]
-struct Meta {
-    parser: String,
+/// One input's result, without its observations.
+#[derive(Serialize, Deserialize, Clone)]
+struct Entry {
     sha256: String,
     bytes: u64,
     encoding: Option<String>,
     error: Option<String>,
     notes: Vec<String>,
     rejects: Vec<Reject>,
-    observations: usize,
+    /// Rows of this entry in the Parquet file.
+    offset: usize,
+    len: usize,
 }
 
-/// A cached result: what `ingest_one` would have produced.
+#[derive(Serialize, Deserialize, Default)]
+struct Index {
+    parser: String,
+    /// File name of the Parquet generation these offsets index.
+    observations: String,
+    rows: usize,
+    entries: BTreeMap<String, Entry>,
+}
+
+/// The cache of one pipeline, loaded once per run.
+pub struct Cache {
+    dir: PathBuf,
+    /// Per source entry: hash of everything in the config that changes how its files read.
+    source_config: Vec<String>,
+    index: Index,
+    frame: Option<DataFrame>,
+}
+
+/// A cached result: what parsing the input would have produced.
 pub struct Hit {
     pub encoding: Option<String>,
     pub error: Option<String>,
@@ -55,7 +69,8 @@ pub struct Hit {
 }
 
 impl Cache {
-    pub fn new(p: &Pipeline, reuse: bool) -> Cache {
+    /// Loads the cache; with `reuse` false (`--full`) it starts empty and is only written.
+    pub fn load(p: &Pipeline, reuse: bool) -> Cache {
         let base = {
             let mut h = Sha256::new();
             h.update(PARSER_HASH.as_bytes());
@@ -69,11 +84,31 @@ impl Cache {
             .map(|s| hex(&base.clone().chain_update(format!("{s:?}").as_bytes()).finalize()))
             .chain(std::iter::once(hex(&base.clone().finalize())))
             .collect();
-        Cache {
+        let mut cache = Cache {
             dir: p.out_dir.join("cache"),
-            reuse,
             source_config,
+            index: Index::default(),
+            frame: None,
+        };
+        if reuse {
+            if let Some((index, frame)) = cache.read() {
+                cache.index = index;
+                cache.frame = Some(frame);
+            }
         }
+        cache
+    }
+
+    fn read(&self) -> Option<(Index, DataFrame)> {
+        let index: Index =
+            serde_json::from_slice(&std::fs::read(self.dir.join("index.json")).ok()?).ok()?;
+        if index.parser != PARSER_HASH || index.observations.contains('/') {
+            return None;
+        }
+        let file = File::open(self.dir.join(&index.observations)).ok()?;
+        let frame = ParquetReader::new(file).finish().ok()?;
+        (frame.height() == index.rows && frame.column("tolerance").is_ok())
+            .then_some((index, frame))
     }
 
     /// The key of one input's content read by one source entry.
@@ -91,97 +126,99 @@ impl Cache {
             .finalize()[..16])
     }
 
-    fn paths(&self, key: &str) -> (PathBuf, PathBuf) {
-        (
-            self.dir.join(format!("{key}.obs.parquet")),
-            self.dir.join(format!("{key}.json")),
-        )
-    }
-
-    /// The entry for `key`, if there is a whole and readable one.
+    /// What the input with this key yielded, if the cache holds it whole.
     pub fn get(&self, key: &str, sha256: &str) -> Option<Hit> {
-        if !self.reuse {
+        let e = self.index.entries.get(key)?;
+        let frame = self.frame.as_ref()?;
+        if e.sha256 != sha256 || e.offset.checked_add(e.len)? > frame.height() {
             return None;
         }
-        let (obs_path, meta_path) = self.paths(key);
-        let meta: Meta = serde_json::from_slice(&std::fs::read(&meta_path).ok()?).ok()?;
-        if meta.parser != PARSER_HASH || meta.sha256 != sha256 {
-            return None;
-        }
-        let df = ParquetReader::new(File::open(&obs_path).ok()?).finish().ok()?;
-        let mut observations = Observation::from_frame(&df).ok()?;
-        let tolerance = df.column("tolerance").ok()?.f64().ok()?;
-        if observations.len() != meta.observations || tolerance.len() != observations.len() {
-            return None;
-        }
+        let part = frame.slice(e.offset as i64, e.len);
+        let mut observations = Observation::from_frame(&part).ok()?;
+        let tolerance = part.column("tolerance").ok()?.f64().ok()?;
         for (o, t) in observations.iter_mut().zip(tolerance.iter()) {
             o.tolerance = t?;
+            // Rows of another input mean an index that does not fit its file.
+            if o.source_sha256 != sha256 {
+                return None;
+            }
         }
         Some(Hit {
-            encoding: meta.encoding,
-            error: meta.error,
+            encoding: e.encoding.clone(),
+            error: e.error.clone(),
             output: FileOutput {
                 observations,
-                rejects: meta.rejects,
-                notes: meta.notes,
+                rejects: e.rejects.clone(),
+                notes: e.notes.clone(),
             },
         })
     }
 
-    /// Stores one input's result; a failure to store only costs a parse next time.
-    pub fn put(&self, key: &str, sha256: &str, bytes: u64, encoding: Option<&str>, error: Option<&str>, out: &FileOutput) {
-        let _ = self.try_put(key, sha256, bytes, encoding, error, out);
+    /// Replaces the cache with this run's results (when they differ from what it holds).
+    /// A failure to write only costs parsing next time.
+    pub fn store(&self, results: &[FileResult]) {
+        let keyed: Vec<(String, &FileResult)> = results
+            .iter()
+            .filter(|r| !r.sha256.is_empty())
+            .map(|r| (self.key(r.input.source, &r.sha256), r))
+            .collect();
+        let unchanged = keyed.iter().all(|(_, r)| r.cached)
+            && keyed.len() == self.index.entries.len()
+            && keyed.iter().all(|(k, _)| self.index.entries.contains_key(k));
+        if unchanged && self.frame.is_some() {
+            return;
+        }
+        let _ = self.write(&keyed);
     }
 
-    fn try_put(
-        &self,
-        key: &str,
-        sha256: &str,
-        bytes: u64,
-        encoding: Option<&str>,
-        error: Option<&str>,
-        out: &FileOutput,
-    ) -> Option<()> {
+    fn write(&self, keyed: &[(String, &FileResult)]) -> Option<()> {
         std::fs::create_dir_all(&self.dir).ok()?;
-        let (obs_path, meta_path) = self.paths(key);
-        let mut df: DataFrame = Observation::to_frame(&out.observations).ok()?;
-        let tol: Vec<f64> = out.observations.iter().map(|o| o.tolerance).collect();
+        let mut index = Index {
+            parser: PARSER_HASH.to_string(),
+            ..Index::default()
+        };
+        let mut rows: Vec<&Observation> = Vec::new();
+        for (key, r) in keyed {
+            index.entries.insert(
+                key.clone(),
+                Entry {
+                    sha256: r.sha256.clone(),
+                    bytes: r.bytes,
+                    encoding: r.encoding.clone(),
+                    error: r.error.clone(),
+                    notes: r.output.notes.clone(),
+                    rejects: r.output.rejects.clone(),
+                    offset: rows.len(),
+                    len: r.output.observations.len(),
+                },
+            );
+            rows.extend(&r.output.observations);
+        }
+        index.rows = rows.len();
+        let mut df = Observation::to_frame_refs(&rows).ok()?;
+        let tol: Vec<f64> = rows.iter().map(|o| o.tolerance).collect();
         df.with_column(Column::from(Series::new("tolerance".into(), tol)))
             .ok()?;
-        let tmp = obs_path.with_extension("tmp");
-        ParquetWriter::new(BufWriter::new(File::create(&tmp).ok()?))
-            .with_compression(ParquetCompression::Uncompressed)
+        let generation = hex(&Sha256::digest(
+            format!("{:?}{}", std::time::SystemTime::now(), std::process::id()).as_bytes(),
+        ))[..16]
+            .to_string();
+        index.observations = format!("observations-{generation}.parquet");
+        let path = self.dir.join(&index.observations);
+        ParquetWriter::new(BufWriter::new(File::create(&path).ok()?))
+            .with_compression(ParquetCompression::Lz4Raw)
             .finish(&mut df)
             .ok()?;
-        std::fs::rename(&tmp, &obs_path).ok()?;
-        let meta = Meta {
-            parser: PARSER_HASH.to_string(),
-            sha256: sha256.to_string(),
-            bytes,
-            encoding: encoding.map(str::to_string),
-            error: error.map(str::to_string),
-            notes: out.notes.clone(),
-            rejects: out.rejects.clone(),
-            observations: out.observations.len(),
-        };
-        let tmp = meta_path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&meta).ok()?).ok()?;
-        std::fs::rename(&tmp, &meta_path).ok()
-    }
-
-    /// Deletes the entries no input of this run used, so the cache holds one run's worth.
-    pub fn retain(&self, used: &std::collections::HashSet<String>) {
-        let Ok(rd) = std::fs::read_dir(&self.dir) else { return };
-        for e in rd.flatten() {
+        let tmp = self.dir.join("index.json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec(&index).ok()?).ok()?;
+        std::fs::rename(&tmp, self.dir.join("index.json")).ok()?;
+        // Older generations are no longer indexed.
+        for e in std::fs::read_dir(&self.dir).ok()?.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let key = name.split('.').next().unwrap_or("");
-            if !used.contains(key) {
+            if name != index.observations && name != "index.json" {
                 let _ = std::fs::remove_file(e.path());
             }
         }
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
+        Some(())
     }
 }

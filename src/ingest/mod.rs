@@ -124,16 +124,7 @@ fn ingest_cached(p: &Pipeline, input: &InputFile, cache: Option<&cache::Cache>) 
             cached: true,
         };
     }
-    let res = parse(p, input, bytes, sha256);
-    cache.put(
-        &key,
-        &res.sha256,
-        res.bytes,
-        res.encoding.as_deref(),
-        res.error.as_deref(),
-        &res.output,
-    );
-    res
+    parse(p, input, bytes, sha256)
 }
 
 fn set_mtime(path: &std::path::Path, out: &mut FileOutput) {
