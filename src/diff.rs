@@ -4,7 +4,7 @@
 //! it changed when a published figure differs: value, unit, growth, share or
 //! the approximate flag. Lineage (sources, winner) alone is not a change.
 
-use std::collections::BTreeMap;
+use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 
 use serde::Serialize;
 
@@ -117,23 +117,27 @@ fn row(change: &'static str, old: Option<&Fact>, new: Option<&Fact>, fields: Str
 
 /// The changes from `old` to `new`, in key order.
 pub fn diff_facts(old: &[Fact], new: &[Fact]) -> Vec<FactChange> {
-    let mut by_key: BTreeMap<Key, (Option<&Fact>, Option<&Fact>)> = BTreeMap::new();
-    for f in old {
-        by_key.entry(key(f)).or_default().0 = Some(f);
-    }
-    for f in new {
-        by_key.entry(key(f)).or_default().1 = Some(f);
-    }
-    by_key
-        .into_values()
-        .filter_map(|pair| match pair {
-            (None, Some(n)) => Some(row("added", None, Some(n), String::new())),
-            (Some(o), None) => Some(row("removed", Some(o), None, String::new())),
-            (Some(o), Some(n)) => {
+    let before: HashMap<Key, &Fact> = old.iter().map(|f| (key(f), f)).collect();
+    let mut seen: HashSet<Key> = HashSet::with_capacity_and_hasher(new.len(), Default::default());
+    let mut out: Vec<(Key, FactChange)> = Vec::new();
+    for n in new {
+        let k = key(n);
+        seen.insert(k);
+        match before.get(&k) {
+            None => out.push((k, row("added", None, Some(n), String::new()))),
+            Some(o) => {
                 let fields = changed_fields(o, n);
-                (!fields.is_empty()).then(|| row("changed", Some(o), Some(n), fields.join(",")))
+                if !fields.is_empty() {
+                    out.push((k, row("changed", Some(o), Some(n), fields.join(","))));
+                }
             }
-            (None, None) => None,
-        })
-        .collect()
+        }
+    }
+    for (k, o) in &before {
+        if !seen.contains(k) {
+            out.push((*k, row("removed", Some(o), None, String::new())));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.into_iter().map(|(_, c)| c).collect()
 }

@@ -1,7 +1,7 @@
 //! Check: rules over facts and derived tables, each writing plain-words rows to `checks`.
 
 use crate::derive::Derived;
-use std::collections::HashMap;
+use polars::prelude::PlHashMap as HashMap;
 
 use crate::model::{Check, Fact, Monthly, PeriodKind, Scope, Severity, SourceKind};
 use crate::normalize::indicator::IndicatorTable;
@@ -248,7 +248,7 @@ fn cumulative_rules(
     out: &mut Vec<Check>,
 ) {
     // Year-to-date facts by (entity, indicator, year, month), to name the observations a check is about.
-    let ytd: std::collections::HashMap<(&str, &str, i32, u8), &str> = facts
+    let ytd: HashMap<(&str, &str, i32, u8), &str> = facts
         .iter()
         .filter(|f| {
             f.month_from == Some(1) && matches!(f.period_kind, PeriodKind::Ytd | PeriodKind::Year)

@@ -31,7 +31,7 @@ fn write_frame(path: &Path, df: &mut polars::prelude::DataFrame) -> Result<(u64,
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     ParquetWriter::new(BufWriter::new(file))
         .with_compression(ParquetCompression::Zstd(None))
-        .with_statistics(StatisticsOptions::full())
+        .with_statistics(StatisticsOptions::default())
         .finish(df)
         .with_context(|| format!("writing {}", path.display()))?;
     let bytes = std::fs::read(path).with_context(|| format!("reading back {}", path.display()))?;

@@ -6,7 +6,9 @@
 
 pub mod chart;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 
 use anyhow::{Context, Result};
 use minijinja::value::Serde;
@@ -141,7 +143,7 @@ fn main_indicators(input: &ReportInput) -> Vec<String> {
     if !input.main_indicators.is_empty() {
         return input.main_indicators.to_vec();
     }
-    let mut months: HashMap<&str, usize> = HashMap::new();
+    let mut months: HashMap<&str, usize> = HashMap::default();
     for m in input.monthly {
         *months.entry(m.indicator.as_str()).or_default() += 1;
     }
@@ -181,21 +183,21 @@ fn entity_order(input: &ReportInput) -> Vec<(String, String)> {
 }
 
 fn parks(input: &ReportInput, main: &[String]) -> Vec<Park> {
-    let mut series: HashMap<(&str, &str), Vec<&Monthly>> = HashMap::new();
+    let mut series: HashMap<(&str, &str), Vec<&Monthly>> = HashMap::default();
     for m in input.monthly {
         series
             .entry((m.entity_id.as_str(), m.indicator.as_str()))
             .or_default()
             .push(m);
     }
-    let mut flagged: HashMap<(&str, &str), Vec<&Check>> = HashMap::new();
+    let mut flagged: HashMap<(&str, &str), Vec<&Check>> = HashMap::default();
     for c in input.checks {
         flagged
             .entry((c.entity_id.as_str(), c.indicator.as_str()))
             .or_default()
             .push(c);
     }
-    let has_facts: std::collections::HashSet<&str> =
+    let has_facts: HashSet<&str> =
         input.facts.iter().map(|f| f.entity_id.as_str()).collect();
     let name_of = |code: &str| {
         input
@@ -265,7 +267,7 @@ fn parks(input: &ReportInput, main: &[String]) -> Vec<Park> {
     out
 }
 
-fn check_groups(input: &ReportInput, charted: &std::collections::HashSet<String>) -> Vec<SeverityGroup> {
+fn check_groups(input: &ReportInput, charted: &HashSet<String>) -> Vec<SeverityGroup> {
     let entity_name: HashMap<&str, &str> = input
         .facts
         .iter()
@@ -419,7 +421,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
         .collect();
     let main = main_indicators(input);
     let parks = parks(input, &main);
-    let charted: std::collections::HashSet<String> = parks
+    let charted: HashSet<String> = parks
         .iter()
         .flat_map(|p| p.charts.iter().map(|c| c.anchor.clone()))
         .collect();
