@@ -64,8 +64,9 @@ pub fn compute(
         line: None,
         key: Some("sources.paths".into()),
         message: e,
-        hint: "fix the glob".into(),
+        hint: "fix the paths of [[sources]] or `output`".into(),
     })?;
+    warnings.extend(found.skipped.iter().cloned());
     for g in &found.empty_globs {
         warnings.push(format!(
             "no input matches `{g}` (under {})",
@@ -151,6 +152,14 @@ pub fn sort_observations(obs: &mut [Observation]) {
 pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> {
     let started_at = now_utc();
     let t_all = Instant::now();
+    // Refused before anything is created, the output directory included.
+    discover::check_paths(p).map_err(|e| crate::error::ConfigError {
+        file: p.file.clone(),
+        line: None,
+        key: Some("sources.paths".into()),
+        message: e,
+        hint: "fix the paths of [[sources]] or `output`".into(),
+    })?;
     let _lock = RunLock::acquire(&p.out_dir)?;
     let t = Instant::now();
     let cache = crate::ingest::cache::Cache::load(p, !full);

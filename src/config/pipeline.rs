@@ -55,6 +55,10 @@ struct PipelineSection {
     /// Accept parks no [[entities]] entry names, each as its own entity (for corpora of many parks).
     #[serde(default)]
     open_entities: bool,
+    /// Read inputs that are symlinks to files outside the pipeline root (off by default:
+    /// a data directory should not be a door to the rest of the machine).
+    #[serde(default)]
+    follow_symlinks: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -264,6 +268,8 @@ pub struct Pipeline {
     pub config_hash: String,
     /// Indicators report.html charts for every park (`[report] main_indicators`).
     pub main_indicators: Vec<String>,
+    /// `[pipeline] follow_symlinks`.
+    pub follow_symlinks: bool,
 }
 
 impl Pipeline {
@@ -454,6 +460,7 @@ impl Pipeline {
             dictionaries,
             config_hash,
             main_indicators: pf.report.main_indicators,
+            follow_symlinks: pf.pipeline.follow_symlinks,
         })
     }
 
@@ -473,6 +480,7 @@ impl Pipeline {
             dictionaries,
             config_hash: String::new(),
             main_indicators: vec![],
+            follow_symlinks: false,
         })
     }
 

@@ -12,11 +12,72 @@ use crate::config::pipeline::Pipeline;
 pub struct Discovered {
     pub inputs: Vec<InputFile>,
     pub empty_globs: Vec<String>,
+    /// Matched files not read, and why (a symlink leading out of the root).
+    pub skipped: Vec<String>,
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
+fn lexical(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        lexical(p)
+    } else {
+        lexical(&std::env::current_dir().unwrap_or_default().join(p))
+    }
+}
+
+/// Refuses what would read outside the root by accident or write over inputs: a relative
+/// glob climbing out of the root, and an output directory inside an input directory (or
+/// the other way round).
+pub fn check_paths(p: &Pipeline) -> Result<(), String> {
+    let root = absolute(&p.root);
+    let out = absolute(&p.out_dir);
+    for s in &p.sources {
+        for pattern in &s.paths {
+            let written_absolute = Path::new(pattern).is_absolute();
+            let base = absolute(&literal_prefix(&if written_absolute {
+                PathBuf::from(pattern)
+            } else {
+                p.root.join(pattern)
+            }));
+            if !written_absolute && !base.starts_with(&root) {
+                return Err(format!(
+                    "`{pattern}` leads out of the pipeline root {}; write it as an absolute path to read there on purpose",
+                    root.display()
+                ));
+            }
+            if out.starts_with(&base) || base.starts_with(&out) {
+                return Err(format!(
+                    "the output directory {} overlaps the inputs of `{pattern}` ({}); put output elsewhere",
+                    out.display(),
+                    base.display()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Expands every source's globs under the pipeline root. A file matched by
 /// two sources is read once, as the first source says.
 pub fn discover(p: &Pipeline) -> Result<Discovered, String> {
+    check_paths(p)?;
+    let root = std::fs::canonicalize(&p.root).unwrap_or_else(|_| absolute(&p.root));
     let mut out = Discovered::default();
     let mut seen = std::collections::HashSet::new();
     for (si, s) in p.sources.iter().enumerate() {
@@ -41,13 +102,31 @@ pub fn discover(p: &Pipeline) -> Result<Discovered, String> {
                 }
             } else if base.is_dir() {
                 for entry in walkdir::WalkDir::new(&base)
-                    .follow_links(false)
+                    .follow_links(p.follow_symlinks)
                     .sort_by_file_name()
                 {
                     let Ok(entry) = entry else { continue };
-                    if entry.file_type().is_file() && matcher.is_match(entry.path()) {
-                        found.push(entry.path().to_path_buf());
+                    let kind = entry.file_type();
+                    if !(kind.is_file() || kind.is_symlink()) || !matcher.is_match(entry.path()) {
+                        continue;
                     }
+                    // A symlink is read when it stays under the root (or when allowed).
+                    if kind.is_symlink() || entry.path_is_symlink() {
+                        let target = std::fs::canonicalize(entry.path());
+                        match target {
+                            Ok(t) if t.is_file() && (p.follow_symlinks || absolute_glob(pattern) || t.starts_with(&root)) => {}
+                            Ok(t) if t.is_file() => {
+                                out.skipped.push(format!(
+                                    "{}: a symlink to {}, outside the pipeline root; not read (set follow_symlinks = true to read it)",
+                                    relative_to(entry.path(), &p.root),
+                                    t.display()
+                                ));
+                                continue;
+                            }
+                            _ => continue,
+                        }
+                    }
+                    found.push(entry.path().to_path_buf());
                 }
             }
             if found.is_empty() {
@@ -69,6 +148,10 @@ pub fn discover(p: &Pipeline) -> Result<Discovered, String> {
     }
     out.inputs.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(out)
+}
+
+fn absolute_glob(pattern: &str) -> bool {
+    Path::new(pattern).is_absolute()
 }
 
 /// The directory part of a glob before its first wildcard.
