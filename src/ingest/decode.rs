@@ -23,14 +23,15 @@ pub fn decode(bytes: &[u8], forced: Option<&str>) -> Result<Decoded, String> {
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         return strict(&bytes[bom_len..], enc);
     }
+    // Text without a UTF-16 BOM never holds NUL: it is a binary file (or UTF-16 without BOM).
+    if bytes.contains(&0) {
+        return Err("binary data (NUL bytes), not text; a UTF-16 file needs its BOM".into());
+    }
     if let Ok(s) = std::str::from_utf8(bytes) {
         return Ok(Decoded {
             text: s.to_string(),
             encoding: "UTF-8",
         });
-    }
-    if bytes.contains(&0) {
-        return Err("binary data (NUL bytes), not text".into());
     }
     let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     // The first KiB tells the encoding as well as the whole file does (some

@@ -138,6 +138,16 @@ impl Figure<'_> {
         src: &SourceRef,
         units: &UnitTable,
     ) -> Result<Observation, Reject> {
+        if let Some(g) = self.yoy_pct.filter(|g| *g < -100.0) {
+            return Err(src.reject(
+                self.locator,
+                format!("{g}%"),
+                format!(
+                    "growth of {g}% for {}: nothing falls by more than 100%; check the sign or the figure",
+                    self.indicator.name
+                ),
+            ));
+        }
         let mut value = None;
         let mut tolerance = 0.0;
         let mut unit = if self.value.is_none() && self.share_pct.is_some() {
@@ -176,6 +186,19 @@ impl Figure<'_> {
                     format!(
                         "unit `{}` ({}) does not fit indicator {} ({}): fix the unit, or add `{}` to its alt_units in indicators.toml",
                         self.unit_raw, conv.canonical, self.indicator.name, self.indicator.unit, conv.canonical
+                    ),
+                );
+                r.value = Some(d.to_f64());
+                r.unit = Some(conv.canonical);
+                return Err(r);
+            }
+            if conv.count && d.to_f64() < 0.0 {
+                let mut r = src.reject(
+                    self.locator,
+                    format!("{}{}", self.value_raw, self.unit_raw),
+                    format!(
+                        "a negative count ({}{}) for {}: counted things cannot be fewer than none",
+                        self.value_raw, self.unit_raw, self.indicator.name
                     ),
                 );
                 r.value = Some(d.to_f64());

@@ -58,6 +58,8 @@ impl Factor {
 pub struct UnitConv {
     pub canonical: String,
     pub factor: Factor,
+    /// A unit of counted things (家, 个, 人): a negative value is impossible.
+    pub count: bool,
 }
 
 /// `units.toml` as written.
@@ -79,6 +81,9 @@ pub struct BaseUnitDef {
     pub canonical: String,
     #[serde(default = "one")]
     pub factor: f64,
+    /// Counted things (家, 个, 人): never negative.
+    #[serde(default)]
+    pub count: bool,
 }
 
 fn one() -> f64 {
@@ -107,6 +112,7 @@ impl UnitTable {
             let conv = UnitConv {
                 canonical: b.canonical.clone(),
                 factor: Factor::from_f64(b.factor),
+                count: b.count,
             };
             for name in std::iter::once(&b.name).chain(&b.aliases) {
                 let key = fold(name);
@@ -176,6 +182,7 @@ impl UnitTable {
                 return Some(UnitConv {
                     canonical: base.canonical.clone(),
                     factor: scale.times(base.factor),
+                    count: base.count,
                 });
             }
         }
