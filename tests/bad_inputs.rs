@@ -185,3 +185,31 @@ fn every_bad_input_gives_its_error_or_reject() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Inputs the fuzz targets found crashing (tests/fixtures/fuzz), read as report text and
+/// as CSV: each must now give an answer, not a panic.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let found: Vec<_> = std::fs::read_dir(project().join("tests/fixtures/fuzz"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(!found.is_empty());
+    for e in found {
+        let bytes = std::fs::read(e.path()).unwrap();
+        for ext in ["txt", "csv"] {
+            let path = dir.path().join(format!("示范园区2024.{ext}"));
+            let mut body = b"\xe7\xa4\xba\xe8\x8c\x83\xe5\x9b\xad\xe5\x8c\xba\n\n".to_vec();
+            body.extend(&bytes);
+            std::fs::write(&path, if ext == "txt" { body } else { bytes.clone() }).unwrap();
+            let out = parkstat().args(["extract", "--format", "jsonl"]).arg(&path).output().unwrap();
+            assert!(
+                matches!(out.status.code(), Some(0 | 3)) && !stderr(&out).contains("panicked"),
+                "{:?} as {ext}: {}",
+                e.file_name(),
+                stderr(&out)
+            );
+        }
+    }
+}

@@ -107,3 +107,142 @@ fn pipeline_names_that_would_escape_the_output_are_refused() {
         assert!(stderr(&out).contains("name"), "{name}: {}", stderr(&out));
     }
 }
+
+/// Nothing lost: every number in a workbook cell and every value field of a CSV of the
+/// default pipeline is an observation or a reject (growth fields ride on the
+/// observation of their row), counted per file.
+#[test]
+fn every_figure_of_every_input_is_an_observation_or_a_reject() {
+    use calamine::{open_workbook_auto, Data, Reader};
+    use std::collections::HashSet;
+
+    let s = Scratch::new();
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    let obs = read_parquet(&s.current().join("observations.parquet"));
+    let rej = read_parquet(&s.current().join("rejects.parquet"));
+    let placed = |df: &polars::prelude::DataFrame| -> Vec<(String, String)> {
+        strings(df, "source_path")
+            .into_iter()
+            .zip(strings(df, "locator"))
+            .map(|(p, l)| (p.unwrap(), l.unwrap()))
+            .collect()
+    };
+    let accounted: HashSet<(String, String)> = placed(&obs).into_iter().chain(placed(&rej)).collect();
+    let with_growth: HashSet<(String, String)> = placed(&obs)
+        .into_iter()
+        .zip(floats(&obs, "yoy_pct"))
+        .filter(|(_, g)| g.is_some())
+        .map(|((p, l), _)| (p, l.split(':').next().unwrap_or("").to_string()))
+        .collect();
+
+    let notes = std::fs::read_to_string(s.current().join("run.json")).unwrap();
+    let mut counted = 0;
+    let mut missing = Vec::new();
+    // Workbooks: every numeric cell below the title rows.
+    for e in std::fs::read_dir(s.path().join("data/xlsx")).unwrap().flatten() {
+        let rel = format!("data/xlsx/{}", e.file_name().to_string_lossy());
+        let mut wb = open_workbook_auto(e.path()).unwrap();
+        let hidden: Vec<String> = wb
+            .sheets_metadata()
+            .iter()
+            .filter(|m| m.visible != calamine::SheetVisible::Visible)
+            .map(|m| m.name.clone())
+            .collect();
+        for name in wb.sheet_names() {
+            // A hidden sheet is skipped on purpose, and run.json says so.
+            if hidden.contains(&name) {
+                assert!(notes.contains(&format!("sheet `{name}` is hidden")), "{rel}: {notes}");
+                continue;
+            }
+            let range = wb.worksheet_range(&name).unwrap();
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            for (r, c, d) in range.cells() {
+                if matches!(d, Data::Float(_) | Data::Int(_)) {
+                    let loc = format!(
+                        "{name}!{}{}",
+                        col_name(c0 as usize + c),
+                        r0 as usize + r + 1
+                    );
+                    counted += 1;
+                    if !accounted.contains(&(rel.clone(), loc.clone()))
+                        && !growth_cell_carried(&obs, &rel, &name, r0 as usize + r + 1)
+                    {
+                        missing.push(format!("{rel} {loc} {d}"));
+                    }
+                }
+            }
+        }
+    }
+    // CSV: every non-empty value field of every row.
+    for e in std::fs::read_dir(s.path().join("data/csv")).unwrap().flatten() {
+        let rel = format!("data/csv/{}", e.file_name().to_string_lossy());
+        let bytes = std::fs::read(e.path()).unwrap();
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(t) => t.trim_start_matches('\u{feff}').to_string(),
+            Err(_) => encoding_rs::GB18030.decode(&bytes).0.into_owned(),
+        };
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let value_cols: Vec<usize> = header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| ["数值", "本月", "累计", "上年同期累计"].contains(h))
+            .map(|(i, _)| i)
+            .collect();
+        let growth_col = header.iter().position(|h| h.starts_with("同比"));
+        for (i, line) in lines.enumerate() {
+            let n = i + 2;
+            let fields: Vec<&str> = line.split(',').collect();
+            for &c in &value_cols {
+                if fields.get(c).is_some_and(|f| !f.trim().is_empty()) {
+                    counted += 1;
+                    let loc = format!("L{n}:F{}", c + 1);
+                    let row_reject = accounted.contains(&(rel.clone(), format!("L{n}")));
+                    if !accounted.contains(&(rel.clone(), loc.clone())) && !row_reject {
+                        missing.push(format!("{rel} {loc} {}", fields[c]));
+                    }
+                }
+            }
+            if let Some(g) = growth_col.filter(|g| fields.get(*g).is_some_and(|f| !f.trim().is_empty())) {
+                counted += 1;
+                let carried = with_growth.contains(&(rel.clone(), format!("L{n}")));
+                let rejected = accounted.contains(&(rel.clone(), format!("L{n}:F{}", g + 1)))
+                    || accounted.contains(&(rel.clone(), format!("L{n}")));
+                if !carried && !rejected {
+                    missing.push(format!("{rel} L{n} growth {}", fields[g]));
+                }
+            }
+        }
+    }
+    assert!(counted > 400, "only {counted} figures counted");
+    assert!(missing.is_empty(), "{} of {counted} figures lost:\n{}", missing.len(), missing.join("\n"));
+}
+
+/// A growth cell of a sheet row is carried by an observation of that row with `yoy_pct`.
+fn growth_cell_carried(obs: &polars::prelude::DataFrame, rel: &str, sheet: &str, row: usize) -> bool {
+    let suffix = row.to_string();
+    strings(obs, "source_path")
+        .into_iter()
+        .zip(strings(obs, "locator"))
+        .zip(floats(obs, "yoy_pct"))
+        .any(|((p, l), g)| {
+            let l = l.unwrap_or_default();
+            p.as_deref() == Some(rel)
+                && g.is_some()
+                && l.strip_prefix(&format!("{sheet}!"))
+                    .is_some_and(|cell| cell.trim_start_matches(|c: char| c.is_ascii_uppercase()) == suffix)
+        })
+}
+
+fn col_name(mut c: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (c % 26) as u8);
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap()
+}

@@ -50,6 +50,7 @@ pub fn parse_cn(s: &str) -> Option<Decimal> {
         }
         return Some(Decimal::from_int(v));
     }
+    // Checked arithmetic throughout: `亿亿亿亿亿…` must be no number, not a wrapped one.
     let mut total: i128 = 0; // completed 亿 and 万 groups
     let mut section: i128 = 0; // below 万
     let mut number: Option<i128> = None; // pending digit
@@ -65,27 +66,29 @@ pub fn parse_cn(s: &str) -> Option<Decimal> {
         }
         prev_digit = false;
         if c == '廿' {
-            section += 20;
+            section = section.checked_add(20)?;
             number = None;
         } else if let Some(u) = small_unit(c) {
-            section += number.unwrap_or(1) * u;
+            section = section.checked_add(number.unwrap_or(1).checked_mul(u)?)?;
             number = None;
         } else if c == '万' {
-            section += number.take().unwrap_or(0);
+            section = section.checked_add(number.take().unwrap_or(0))?;
             if section == 0 && total == 0 {
                 section = 1;
             }
-            total += section * 10_000;
+            total = total.checked_add(section.checked_mul(10_000)?)?;
             section = 0;
         } else if c == '亿' {
-            section += number.take().unwrap_or(0);
-            total = (total + section).max(1) * 100_000_000;
+            section = section.checked_add(number.take().unwrap_or(0))?;
+            total = total.checked_add(section)?.max(1).checked_mul(100_000_000)?;
             section = 0;
         } else {
             return None;
         }
     }
-    Some(Decimal::from_int(total + section + number.unwrap_or(0)))
+    // Beyond 10^30 no statistic is meant: a run of scale words, not a number.
+    let v = total.checked_add(section)?.checked_add(number.unwrap_or(0))?;
+    (v < 10i128.pow(30)).then(|| Decimal::from_int(v))
 }
 
 #[cfg(test)]
@@ -110,6 +113,14 @@ mod tests {
         assert_eq!(v("二〇二四"), Some(2024.0));
         assert_eq!(v("五"), Some(5.0));
         assert_eq!(v("三亿"), Some(3e8));
+    }
+
+    /// Found by the `numbers` fuzz target: an overflow, which a release build would wrap.
+    #[test]
+    fn runs_of_scale_words_are_no_number() {
+        assert_eq!(v("亿亿亿亿亿"), None);
+        assert_eq!(v(&"亿".repeat(40)), None);
+        assert_eq!(v("亿亿"), Some(1e16));
     }
 
     #[test]
