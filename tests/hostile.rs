@@ -246,3 +246,33 @@ fn col_name(mut c: usize) -> String {
     s.reverse();
     String::from_utf8(s).unwrap()
 }
+
+/// CSV the tool writes cannot smuggle a formula into a spreadsheet: text starting with
+/// `=`, `+`, `-` or `@` is written with a leading `'`; numbers stay numbers.
+#[test]
+fn csv_output_defuses_formulas() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("x.csv");
+    std::fs::write(
+        &f,
+        "园区,指标,年份,期间,数值,单位,同比\n=HYPERLINK(\"http://evil\"),营业收入,2024,1-8月,100,万元,-2.5\n@SUM(A1),营业收入,2024,1-8月,-5+3,万元,\n+cmd|' /C calc'!A0,营业收入,2024,1-8月,7,万元,\n",
+    )
+    .unwrap();
+    let out = parkstat().args(["extract", "--format", "csv"]).arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut rdr = csv::Reader::from_reader(out.stdout.as_slice());
+    let mut fields = 0;
+    let mut defused = 0;
+    for rec in rdr.records() {
+        for field in rec.unwrap().iter() {
+            fields += 1;
+            if field.starts_with('\'') {
+                defused += 1;
+            }
+            if field.starts_with(['=', '+', '-', '@']) {
+                assert!(field.parse::<f64>().is_ok(), "a live formula in the CSV: {field}");
+            }
+        }
+    }
+    assert!(fields > 50 && defused >= 5, "{defused} of {fields}");
+}

@@ -44,6 +44,13 @@ pub fn execute(pipeline: &Path, a: Option<&str>, b: Option<&str>, format: Format
                 writeln!(out, "{}", json_line("fact_changes", c)?)?;
             }
         }
+        Format::Csv => {
+            let mut csv = crate::publish::csv_out::CsvOut::new();
+            for c in &changes {
+                csv.push("fact_changes", c)?;
+            }
+            csv.write(&mut out)?;
+        }
         Format::Table => print_table(&mut out, &dir_a, &dir_b, &changes)?,
     }
     out.flush()?;

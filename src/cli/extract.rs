@@ -16,6 +16,9 @@ pub enum Format {
     Table,
     /// One JSON object per line: `{"table": "observations", …}` or `{"table": "rejects", …}`.
     Jsonl,
+    /// One CSV for a spreadsheet program: a `table` column, then the columns; text that
+    /// a spreadsheet would run as a formula is written with a leading `'`.
+    Csv,
 }
 
 pub fn execute(
@@ -28,6 +31,7 @@ pub fn execute(
         None => Pipeline::ad_hoc()?,
     };
     let mut code = exit::OK;
+    let mut csv_out = crate::publish::csv_out::CsvOut::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for f in files {
@@ -55,6 +59,14 @@ pub fn execute(
                     writeln!(out, "{}", json_line("rejects", r)?)?;
                 }
             }
+            Format::Csv => {
+                for o in &res.output.observations {
+                    csv_out.push("observations", o)?;
+                }
+                for r in &res.output.rejects {
+                    csv_out.push("rejects", r)?;
+                }
+            }
             Format::Table => print_table(
                 &mut out,
                 &input.rel,
@@ -62,6 +74,9 @@ pub fn execute(
                 &res.output.rejects,
             )?,
         }
+    }
+    if matches!(format, Format::Csv) {
+        csv_out.write(&mut out)?;
     }
     out.flush()?;
     Ok(code)
