@@ -276,3 +276,111 @@ fn csv_output_defuses_formulas() {
     }
     assert!(fields > 50 && defused >= 5, "{defused} of {fields}");
 }
+
+/// Runs the pipeline under a 2 GB address-space cap: a limit that allocated first and
+/// refused later would die here instead of failing the one file.
+fn run_capped(file: &Path) -> std::process::Output {
+    std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 2000000 && exec '{}' run --jobs 2 '{}'",
+            env!("CARGO_BIN_EXE_parkstat"),
+            file.display()
+        ))
+        .output()
+        .unwrap()
+}
+
+fn failed_inputs(dir: &Path) -> Vec<(String, String)> {
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("out/p/current/run.json")).unwrap()).unwrap();
+    json["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "failed")
+        .map(|i| (i["path"].as_str().unwrap().to_string(), i["error"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// Resource limits: a sheet declaring 10⁶ rows × 16,384 columns, a workbook inflating
+/// past the cap, a 100 MB one-line text, a CSV with a 50 MB field and deeply nested
+/// XML each fail alone, with bounded memory, and the run goes on.
+#[test]
+fn resource_limits_fail_one_file_each_and_the_run_goes_on() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("good.csv"), CSV).unwrap();
+    // Two cells, a bounding box of 1.7·10¹⁰.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_number(0, 0, 1.0).unwrap();
+    ws.write_number(1_048_575, 16_383, 2.0).unwrap();
+    wb.save(data.join("huge.xlsx")).unwrap();
+    // A real sheet of about 3 MB of XML, against a 1 MB inflate limit.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for r in 0..20_000u32 {
+        for c in 0..5u16 {
+            ws.write_number(r, c, f64::from(r) * 1.5).unwrap();
+        }
+    }
+    wb.save(data.join("bomb.xlsx")).unwrap();
+    std::fs::write(data.join("long.txt"), "一".repeat(34_000_000)).unwrap();
+    std::fs::write(
+        data.join("field.csv"),
+        format!("{CSV}示范园区,营业收入,2024,1-8月,{},万元\n", "9".repeat(50_000_000)),
+    )
+    .unwrap();
+    std::fs::write(data.join("nested.xlsx"), nested_xml_workbook(200_000)).unwrap();
+    let file = pipeline(
+        d.path(),
+        "",
+        "[limits]\nmax_inflated_mb = 1\n\n[[sources]]\nkind = \"csv\"\npaths = [\"data/*.csv\"]\n\n[[sources]]\nkind = \"sheet\"\npaths = [\"data/*.xlsx\"]\n\n[[sources]]\nkind = \"text\"\npaths = [\"data/*.txt\"]\n",
+    );
+    let out = run_capped(&file);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let failed = failed_inputs(d.path());
+    let reason = |p: &str| {
+        failed
+            .iter()
+            .find(|(f, _)| f == p)
+            .map(|(_, e)| e.clone())
+            .unwrap_or_else(|| panic!("{p} did not fail: {failed:?}"))
+    };
+    assert!(reason("data/huge.xlsx").contains("1048576 rows × 16384 columns"), "{failed:?}");
+    assert!(reason("data/bomb.xlsx").contains("inflate"), "{failed:?}");
+    assert!(reason("data/long.txt").contains("line 1 is"), "{failed:?}");
+    assert!(reason("data/field.csv").contains("line 3 is"), "{failed:?}");
+    assert!(failed.iter().all(|(_, e)| !e.contains('\n')));
+    // The good input is published.
+    let obs = read_parquet(&d.path().join("out/p/current/observations.parquet"));
+    assert_eq!(obs.height(), 1);
+}
+
+/// A workbook whose sheet XML nests 200,000 elements deep.
+fn nested_xml_workbook(depth: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut buf);
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let ns = "http://schemas.openxmlformats.org";
+    let parts = [
+        ("[Content_Types].xml", format!(r#"<?xml version="1.0"?><Types xmlns="{ns}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#)),
+        ("_rels/.rels", format!(r#"<?xml version="1.0"?><Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#)),
+        ("xl/workbook.xml", format!(r#"<?xml version="1.0"?><workbook xmlns="{ns}/spreadsheetml/2006/main" xmlns:r="{ns}/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#)),
+        ("xl/_rels/workbook.xml.rels", format!(r#"<?xml version="1.0"?><Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#)),
+        ("xl/worksheets/sheet1.xml", format!(
+            r#"<?xml version="1.0"?><worksheet xmlns="{ns}/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>{}{}</worksheet>"#,
+            "<x>".repeat(depth),
+            "</x>".repeat(depth)
+        )),
+    ];
+    for (name, body) in parts {
+        z.start_file(name, opts).unwrap();
+        z.write_all(body.as_bytes()).unwrap();
+    }
+    z.finish().unwrap();
+    buf.into_inner()
+}

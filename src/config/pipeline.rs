@@ -29,6 +29,34 @@ struct PipelineFile {
     reconcile: ReconcileSection,
     #[serde(default)]
     report: ReportSection,
+    #[serde(default)]
+    limits: Limits,
+}
+
+/// `[limits]`: how much one input may cost. Past a limit the input fails alone with
+/// a one-line reason; the defaults keep a 2-core, 4 GB machine safe.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest input file, in MB (10^6 bytes).
+    pub max_input_mb: u64,
+    /// Largest total a workbook's zip members may inflate to, in MB (zip bombs).
+    pub max_inflated_mb: u64,
+    /// Largest sheet, in cells of its bounding box (rows × columns).
+    pub max_sheet_cells: u64,
+    /// Longest line of report text or CSV, in KB (10^3 bytes).
+    pub max_line_kb: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_input_mb: 256,
+            max_inflated_mb: 1024,
+            max_sheet_cells: 5_000_000,
+            max_line_kb: 1024,
+        }
+    }
 }
 
 /// `[report]`: what report.html charts for every park.
@@ -270,6 +298,7 @@ pub struct Pipeline {
     pub main_indicators: Vec<String>,
     /// `[pipeline] follow_symlinks`.
     pub follow_symlinks: bool,
+    pub limits: Limits,
 }
 
 impl Pipeline {
@@ -461,6 +490,7 @@ impl Pipeline {
             config_hash,
             main_indicators: pf.report.main_indicators,
             follow_symlinks: pf.pipeline.follow_symlinks,
+            limits: pf.limits,
         })
     }
 
@@ -481,6 +511,7 @@ impl Pipeline {
             config_hash: String::new(),
             main_indicators: vec![],
             follow_symlinks: false,
+            limits: Limits::default(),
         })
     }
 

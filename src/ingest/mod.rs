@@ -51,6 +51,7 @@ pub struct SourceContext<'a> {
     pub forced_year: Option<i32>,
     /// Layout facts the pipeline states for sheets.
     pub sheet: crate::config::pipeline::SheetOverrides,
+    pub limits: crate::config::pipeline::Limits,
 }
 
 impl<'a> SourceContext<'a> {
@@ -65,6 +66,7 @@ impl<'a> SourceContext<'a> {
             year: p.year,
             forced_year: None,
             sheet: Default::default(),
+            limits: p.limits,
         }
     }
 }
@@ -127,6 +129,32 @@ fn ingest_cached(p: &Pipeline, input: &InputFile, cache: Option<&cache::Cache>) 
     parse(p, input, bytes, sha256)
 }
 
+/// The input-size limit, before anything is decoded.
+fn within_limits(bytes: &[u8], l: &crate::config::pipeline::Limits) -> Result<(), String> {
+    let mb = bytes.len() as u64 / 1_000_000;
+    if mb > l.max_input_mb {
+        return Err(format!(
+            "{mb} MB is over the input limit of {} MB; raise [limits] max_input_mb if it is meant",
+            l.max_input_mb
+        ));
+    }
+    Ok(())
+}
+
+/// The line-length limit of decoded text: a 100 MB line is no report.
+fn lines_within(text: &str, l: &crate::config::pipeline::Limits) -> Result<(), String> {
+    let max = l.max_line_kb.saturating_mul(1000) as usize;
+    match text.split('\n').enumerate().find(|(_, line)| line.len() > max) {
+        Some((i, line)) => Err(format!(
+            "line {} is {} KB long, over the limit of {} KB; raise [limits] max_line_kb if it is meant",
+            i + 1,
+            line.len() / 1000,
+            l.max_line_kb
+        )),
+        None => Ok(()),
+    }
+}
+
 fn set_mtime(path: &std::path::Path, out: &mut FileOutput) {
     let mtime = std::fs::metadata(path)
         .and_then(|m| m.modified())
@@ -181,11 +209,17 @@ fn parse(p: &Pipeline, input: &InputFile, bytes: Vec<u8>, sha256: String) -> Fil
         year: def.and_then(|d| d.year).or(p.year),
         forced_year: def.and_then(|d| d.year),
         sheet: def.map(|d| d.sheet_overrides()).unwrap_or_default(),
+        limits: p.limits,
     };
+    if let Err(e) = within_limits(&bytes, &p.limits) {
+        res.error = Some(e);
+        return res;
+    }
     let forced = def.and_then(|d| d.encoding.as_deref());
     let parsed = match input.kind {
         SourceKind::Csv => decode::decode(&bytes, forced).and_then(|d| {
             res.encoding = Some(d.encoding.to_string());
+            lines_within(&d.text, &ctx.limits)?;
             csv_table::read(&d.text, &ctx)
         }),
         SourceKind::Sheet => {
@@ -203,10 +237,12 @@ fn parse(p: &Pipeline, input: &InputFile, bytes: Vec<u8>, sha256: String) -> Fil
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            lines_within(&d.text, &ctx.limits)?;
             text::read(&d.text, &name, &ctx)
         }),
         SourceKind::Correction => decode::decode(&bytes, forced).and_then(|d| {
             res.encoding = Some(d.encoding.to_string());
+            lines_within(&d.text, &ctx.limits)?;
             correction::read(&d.text, &ctx)
         }),
     };

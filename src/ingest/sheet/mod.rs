@@ -27,6 +27,7 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
     if is_encrypted(&bytes) {
         return Err("password-protected workbook: save it without a password (or ask the park for an unprotected copy)".into());
     }
+    inflated_within(&bytes, ctx.limits.max_inflated_mb)?;
     let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| one_line(&format!("not a readable workbook: {e}")))?;
     let sheets = wb.sheets_metadata().to_vec();
@@ -41,9 +42,10 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
                 .push(format!("sheet `{}` is hidden: skipped", meta.name));
             continue;
         }
-        let range = match wb.worksheet_range(&meta.name) {
+        let range = match sheet_range(&mut wb, &meta.name, ctx.limits.max_sheet_cells) {
             Ok(r) => r,
-            Err(e) => {
+            Err(Bounded::Over(e)) => return Err(e),
+            Err(Bounded::Unreadable(e)) => {
                 out.notes.push(one_line(&format!(
                     "sheet `{}` cannot be read: {e}",
                     meta.name
@@ -68,6 +70,84 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
         return Err("empty workbook: no sheet holds any cell".into());
     }
     Ok(out)
+}
+
+/// Why a sheet was not read: over a limit (the file fails), or unreadable (a note).
+enum Bounded {
+    Over(String),
+    Unreadable(String),
+}
+
+/// A sheet's cells, refusing sheets whose bounding box is past the limit before any
+/// grid of that size is allocated (two cells at A1 and XFD1048576 make 1.7·10¹⁰).
+fn sheet_range(
+    wb: &mut Sheets<Cursor<Vec<u8>>>,
+    name: &str,
+    max_cells: u64,
+) -> Result<calamine::Range<calamine::Data>, Bounded> {
+    let over = |rows: u64, cols: u64| {
+        Bounded::Over(format!(
+            "sheet `{name}` spans {rows} rows × {cols} columns, over the limit of {max_cells} cells; raise [limits] max_sheet_cells if it is meant"
+        ))
+    };
+    let range = match wb {
+        Sheets::Xlsx(x) => {
+            let mut reader = x
+                .worksheet_cells_reader(name)
+                .map_err(|e| Bounded::Unreadable(e.to_string()))?;
+            let mut cells = Vec::new();
+            let (mut r0, mut r1, mut c0, mut c1) = (u32::MAX, 0u32, u32::MAX, 0u32);
+            while let Some(cell) = reader
+                .next_cell()
+                .map_err(|e| Bounded::Unreadable(e.to_string()))?
+            {
+                let (r, c) = cell.get_position();
+                let value: calamine::Data = cell.get_value().clone().into();
+                if value == calamine::Data::Empty {
+                    continue;
+                }
+                (r0, r1, c0, c1) = (r0.min(r), r1.max(r), c0.min(c), c1.max(c));
+                let (rows, cols) = (u64::from(r1 - r0) + 1, u64::from(c1 - c0) + 1);
+                if rows.saturating_mul(cols) > max_cells {
+                    return Err(over(rows, cols));
+                }
+                cells.push(calamine::Cell::new((r, c), value));
+            }
+            calamine::Range::from_sparse(cells)
+        }
+        _ => wb
+            .worksheet_range(name)
+            .map_err(|e| Bounded::Unreadable(e.to_string()))?,
+    };
+    let (rows, cols) = (range.height() as u64, range.width() as u64);
+    if rows.saturating_mul(cols) > max_cells {
+        return Err(over(rows, cols));
+    }
+    Ok(range)
+}
+
+/// The sizes a zip's members declare (the reader inflates no more than that): a
+/// workbook that would inflate past the limit is a zip bomb, refused unread.
+fn inflated_within(bytes: &[u8], max_mb: u64) -> Result<(), String> {
+    if !bytes.starts_with(b"PK\x03\x04") {
+        return Ok(());
+    }
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(()); // calamine says what is wrong with it
+    };
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        if let Ok(f) = zip.by_index_raw(i) {
+            total = total.saturating_add(f.size());
+        }
+    }
+    if total / 1_000_000 > max_mb {
+        return Err(format!(
+            "the workbook would inflate to {} MB, over the limit of {max_mb} MB (a zip bomb?); raise [limits] max_inflated_mb if it is meant",
+            total / 1_000_000
+        ));
+    }
+    Ok(())
 }
 
 /// An OLE container holding an `EncryptionInfo` stream: how Office stores a workbook with a password.
