@@ -106,12 +106,12 @@ fn cases() -> Vec<Case> {
         Case { name: "a 200 KB line of digits", file: "示范园区2024.txt", bytes: "1".repeat(200_000).into_bytes(), expect: Expect::Obs(0) },
         Case { name: "unbalanced brackets and quotes", file: "示范园区2024.txt", bytes: "示范园区2024年工作情况\n\n（1-8月，“营业收入【100亿元（同比增长（5%\n".as_bytes().to_vec(), expect: Expect::Reject("unmapped indicator", 1) },
     ];
-    // A CSV with a field of 2 MB: read as a reject, not a crash.
+    // A CSV with a field of 2 MB: over the default line limit, the file fails alone.
     c.push(Case {
         name: "a CSV field of 2 MB",
         file: "a.csv",
         bytes: csv(&format!("示范园区,营业收入,2024,1-8月,{},万元\n", "9".repeat(2_000_000))),
-        expect: Expect::Reject("", 0),
+        expect: Expect::FileError("over the limit of 1024 KB"),
     });
     c
 }
