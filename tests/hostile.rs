@@ -279,16 +279,23 @@ fn csv_output_defuses_formulas() {
 
 /// Runs the pipeline under a 2 GB address-space cap: a limit that allocated first and
 /// refused later would die here instead of failing the one file.
-fn run_capped(file: &Path) -> std::process::Output {
-    std::process::Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            "ulimit -v 2000000 && exec '{}' run --jobs 2 '{}'",
-            env!("CARGO_BIN_EXE_parkstat"),
-            file.display()
-        ))
+/// Also measures the run's peak RSS (python3's getrusage of its child), in MB.
+fn run_capped(file: &Path) -> (std::process::Output, f64) {
+    let script = format!(
+        "import resource, subprocess, sys\nr = subprocess.run(['bash', '-c', \"ulimit -v 2000000 && exec '{}' run --jobs 2 '{}'\"])\nprint(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\nsys.exit(r.returncode)",
+        env!("CARGO_BIN_EXE_parkstat"),
+        file.display()
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
         .output()
-        .unwrap()
+        .unwrap();
+    let rss = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(f64::NAN);
+    (out, rss)
 }
 
 fn failed_inputs(dir: &Path) -> Vec<(String, String)> {
@@ -339,8 +346,12 @@ fn resource_limits_fail_one_file_each_and_the_run_goes_on() {
         "",
         "[limits]\nmax_inflated_mb = 1\n\n[[sources]]\nkind = \"csv\"\npaths = [\"data/*.csv\"]\n\n[[sources]]\nkind = \"sheet\"\npaths = [\"data/*.xlsx\"]\n\n[[sources]]\nkind = \"text\"\npaths = [\"data/*.txt\"]\n",
     );
-    let out = run_capped(&file);
+    let (out, peak_mb) = run_capped(&file);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    // The 100 MB text and the 50 MB field are read whole (and decoded) before their
+    // line is refused; nothing is ever sized by what a file declares.
+    assert!(peak_mb < 1000.0, "peak RSS {peak_mb} MB");
+    eprintln!("peak RSS with every limit hit: {peak_mb:.0} MB");
     let failed = failed_inputs(d.path());
     let reason = |p: &str| {
         failed
