@@ -3,6 +3,7 @@
 
 pub mod grid;
 pub mod layout;
+pub mod ole;
 
 use std::io::Cursor;
 use std::sync::LazyLock;
@@ -28,6 +29,9 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
         return Err("password-protected workbook: save it without a password (or ask the park for an unprotected copy)".into());
     }
     inflated_within(&bytes, ctx.limits.max_inflated_mb)?;
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        ole::check_chains(&bytes)?;
+    }
     let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| one_line(&format!("not a readable workbook: {e}")))?;
     let sheets = wb.sheets_metadata().to_vec();
