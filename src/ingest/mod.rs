@@ -129,6 +129,25 @@ fn ingest_cached(p: &Pipeline, input: &InputFile, cache: Option<&cache::Cache>) 
     parse(p, input, bytes, sha256)
 }
 
+thread_local! {
+    /// Set while a reader runs on this thread: its panics become that file's error.
+    static READING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A panic inside a reader is reported as the file's one-line error, not as a
+/// backtrace on stderr; every other panic keeps the default report.
+fn quiet_reader_panics() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !READING.with(|r| r.get()) {
+                default(info);
+            }
+        }));
+    });
+}
+
 /// The input-size limit, before anything is decoded.
 fn within_limits(bytes: &[u8], l: &crate::config::pipeline::Limits) -> Result<(), String> {
     let mb = bytes.len() as u64 / 1_000_000;
@@ -185,6 +204,19 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
     }
 }
 
+/// What one input's bytes yield, as a run reads them (limits and the guard against
+/// reader panics included), without a file on disk: for fuzzing and embedding.
+pub fn parse_bytes(p: &Pipeline, kind: SourceKind, name: &str, bytes: Vec<u8>) -> FileResult {
+    let input = InputFile {
+        path: std::path::PathBuf::from(name),
+        rel: name.to_string(),
+        kind,
+        source: usize::MAX,
+    };
+    let sha256 = hex(&Sha256::digest(&bytes));
+    parse(p, &input, bytes, sha256)
+}
+
 /// Parses one input's bytes.
 fn parse(p: &Pipeline, input: &InputFile, bytes: Vec<u8>, sha256: String) -> FileResult {
     let mut res = FileResult {
@@ -216,7 +248,11 @@ fn parse(p: &Pipeline, input: &InputFile, bytes: Vec<u8>, sha256: String) -> Fil
         return res;
     }
     let forced = def.and_then(|d| d.encoding.as_deref());
-    let parsed = match input.kind {
+    // A reader that panics on a malformed file (calamine does on some, found by fuzzing)
+    // fails that file alone; the run goes on.
+    quiet_reader_panics();
+    READING.with(|r| r.set(true));
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match input.kind {
         SourceKind::Csv => decode::decode(&bytes, forced).and_then(|d| {
             res.encoding = Some(d.encoding.to_string());
             lines_within(&d.text, &ctx.limits)?;
@@ -245,7 +281,18 @@ fn parse(p: &Pipeline, input: &InputFile, bytes: Vec<u8>, sha256: String) -> Fil
             lines_within(&d.text, &ctx.limits)?;
             correction::read(&d.text, &ctx)
         }),
-    };
+    }));
+    READING.with(|r| r.set(false));
+    let parsed = parsed.unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(format!(
+            "the reader failed on this file ({why}); it is malformed, or a reader bug: please report it"
+        ))
+    });
     match parsed {
         Ok(mut out) => {
             set_mtime(&input.path, &mut out);
