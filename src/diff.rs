@@ -8,31 +8,9 @@ use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 
 use serde::Serialize;
 
-use crate::model::{Fact, PeriodKind, Scope};
+use crate::model::{Fact, PeriodKind};
 
-type Key<'a> = (
-    &'a str,
-    Scope,
-    &'a str,
-    i32,
-    PeriodKind,
-    Option<u8>,
-    Option<u8>,
-    Option<&'a str>,
-);
-
-fn key(f: &Fact) -> Key<'_> {
-    (
-        f.entity_id.as_str(),
-        f.scope,
-        f.indicator.as_str(),
-        f.year,
-        f.period_kind,
-        f.month_from,
-        f.month_to,
-        f.qualifier.as_deref(),
-    )
-}
+use crate::reconcile::facts::{fact_key as key, KeyRef as Key};
 
 /// One difference between the facts of two runs.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,7 +3,7 @@
 use crate::derive::Derived;
 use polars::prelude::PlHashMap as HashMap;
 
-use crate::model::{Check, Fact, Monthly, PeriodKind, Scope, Severity, SourceKind};
+use crate::model::{Check, Fact, Monthly, PeriodKind, Severity, SourceKind};
 use crate::normalize::indicator::IndicatorTable;
 use crate::reconcile::Conflict;
 
@@ -105,18 +105,12 @@ fn decimals(x: f64) -> i32 {
 /// published values: within rounding, nothing; a few points off, a comparable-basis
 /// adjustment (`yoy_basis`, info); further off, `growth_mismatch` (warn).
 fn growth_rules(facts: &[Fact], out: &mut Vec<Check>) {
-    type K<'a> = (&'a str, Scope, &'a str, i32, PeriodKind, Option<u8>, Option<u8>, Option<&'a str>);
+    use crate::reconcile::facts::{fact_key, KeyRef as K};
+    // The same key, in another year.
     fn key(f: &Fact, year: i32) -> K<'_> {
-        (
-            f.entity_id.as_str(),
-            f.scope,
-            f.indicator.as_str(),
-            year,
-            f.period_kind,
-            f.month_from,
-            f.month_to,
-            f.qualifier.as_deref(),
-        )
+        let mut k = fact_key(f);
+        k.3 = year;
+        k
     }
     let by_key: HashMap<K, &Fact> = facts.iter().map(|f| (key(f, f.year), f)).collect();
     for f in facts {

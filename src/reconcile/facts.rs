@@ -17,6 +17,20 @@ pub type KeyRef<'a> = (
     Option<&'a str>,
 );
 
+/// The same key of a published fact (for comparing two runs' facts).
+pub fn fact_key(f: &Fact) -> KeyRef<'_> {
+    (
+        f.entity_id.as_str(),
+        f.scope,
+        f.indicator.as_str(),
+        f.year,
+        f.period_kind,
+        f.month_from,
+        f.month_to,
+        f.qualifier.as_deref(),
+    )
+}
+
 pub fn key_ref(o: &Observation) -> KeyRef<'_> {
     (
         o.entity_id.as_str(),
