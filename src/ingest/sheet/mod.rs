@@ -94,11 +94,10 @@ fn sheet_range(
             "sheet `{name}` spans {rows} rows × {cols} columns, over the limit of {max_cells} cells; raise [limits] max_sheet_cells if it is meant"
         ))
     };
-    let range = match wb {
-        Sheets::Xlsx(x) => {
-            let mut reader = x
-                .worksheet_cells_reader(name)
-                .map_err(|e| Bounded::Unreadable(e.to_string()))?;
+    // xlsx and xlsb stream their cells: the bounding box is checked as they come.
+    macro_rules! bounded {
+        ($reader:expr) => {{
+            let mut reader = $reader.map_err(|e| Bounded::Unreadable(e.to_string()))?;
             let mut cells = Vec::new();
             let (mut r0, mut r1, mut c0, mut c1) = (u32::MAX, 0u32, u32::MAX, 0u32);
             while let Some(cell) = reader
@@ -118,7 +117,11 @@ fn sheet_range(
                 cells.push(calamine::Cell::new((r, c), value));
             }
             calamine::Range::from_sparse(cells)
-        }
+        }};
+    }
+    let range = match wb {
+        Sheets::Xlsx(x) => bounded!(x.worksheet_cells_reader(name)),
+        Sheets::Xlsb(x) => bounded!(x.worksheet_cells_reader(name)),
         _ => wb
             .worksheet_range(name)
             .map_err(|e| Bounded::Unreadable(e.to_string()))?,
