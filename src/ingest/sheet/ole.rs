@@ -12,8 +12,19 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
         .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
+/// The sector size, FAT and mini FAT of a compound file; `Err` when a chain never ends.
+struct Tables {
+    size: usize,
+    fat: Vec<u32>,
+    mini: Vec<u32>,
+}
+
 /// `Err(reason)` when a chain of the file's FAT or mini FAT never ends.
 pub fn check_chains(bytes: &[u8]) -> Result<(), String> {
+    tables(bytes).map(|_| ())
+}
+
+fn tables(bytes: &[u8]) -> Result<Tables, String> {
     let bad = |what: &str| Err(format!("corrupt OLE container: {what}; the file cannot be read safely"));
     let shift = match bytes.get(0x1E..0x20) {
         Some(s) => u16::from_le_bytes([s[0], s[1]]),
@@ -23,10 +34,7 @@ pub fn check_chains(bytes: &[u8]) -> Result<(), String> {
         return bad("impossible sector size");
     }
     let size = 1usize << shift;
-    let sector = |id: u32| -> Option<&[u8]> {
-        let start = (id as usize).checked_add(1)?.checked_mul(size)?;
-        bytes.get(start..start.checked_add(size)?)
-    };
+    let sector = |id: u32| sector_of(bytes, size, id);
     let n_sectors = bytes.len() / size;
     // The FAT's own sectors: 109 in the header, then the DIFAT chain.
     let mut fat_ids: Vec<u32> = (0..109)
@@ -57,20 +65,116 @@ pub fn check_chains(bytes: &[u8]) -> Result<(), String> {
     acyclic(&fat, "the FAT")?;
     // The mini FAT lives in a FAT chain; its own chains must end too.
     let mut mini: Vec<u32> = Vec::new();
-    let mut id = u32_at(bytes, 0x3C).unwrap_or(END);
-    let mut hops = 0;
-    while id < SPECIAL {
-        hops += 1;
-        if hops > n_sectors {
-            return bad("a looping mini FAT chain");
-        }
+    for id in chain(&fat, u32_at(bytes, 0x3C).unwrap_or(END)) {
         let Some(s) = sector(id) else {
             return bad("a mini FAT sector beyond the end of the file");
         };
         mini.extend((0..size / 4).filter_map(|i| u32_at(s, 4 * i)));
-        id = fat.get(id as usize).copied().unwrap_or(END);
     }
-    acyclic(&mini, "the mini FAT")
+    acyclic(&mini, "the mini FAT")?;
+    Ok(Tables { size, fat, mini })
+}
+
+fn sector_of(bytes: &[u8], size: usize, id: u32) -> Option<&[u8]> {
+    let start = (id as usize).checked_add(1)?.checked_mul(size)?;
+    bytes.get(start..start.checked_add(size)?)
+}
+
+/// The sectors of a chain (its table is known to be acyclic).
+fn chain(table: &[u32], start: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut id = start;
+    while id < SPECIAL && (id as usize) < table.len() && out.len() <= table.len() {
+        out.push(id);
+        id = table[id as usize];
+    }
+    if id < SPECIAL && (id as usize) >= table.len() && out.len() <= table.len() {
+        out.push(id); // a last sector the table does not cover: read it, if it exists
+    }
+    out
+}
+
+/// The `Workbook` (BIFF8) or `Book` (BIFF5) stream of an .xls, as one buffer.
+fn workbook_stream(bytes: &[u8], t: &Tables) -> Option<Vec<u8>> {
+    let dir: Vec<u8> = chain(&t.fat, u32_at(bytes, 0x30)?)
+        .into_iter()
+        .filter_map(|id| sector_of(bytes, t.size, id))
+        .flatten()
+        .copied()
+        .collect();
+    let entries: Vec<&[u8]> = dir.chunks_exact(128).collect();
+    let name = |e: &[u8]| {
+        let n = (usize::from(u16::from_le_bytes([e[64], e[65]])) / 2).saturating_sub(1).min(32);
+        String::from_utf16_lossy(&(0..n).map(|i| u16::from_le_bytes([e[2 * i], e[2 * i + 1]])).collect::<Vec<_>>())
+    };
+    let book = entries.iter().find(|e| e[66] == 2 && matches!(name(e).as_str(), "Workbook" | "Book"))?;
+    let start = u32_at(book, 116)?;
+    let len = u32_at(book, 120)? as usize;
+    let mut out = Vec::new();
+    if len < 4096 {
+        // In the mini stream: 64-byte sectors inside the root entry's chain.
+        let root = entries.first()?;
+        let mini_stream: Vec<u8> = chain(&t.fat, u32_at(root, 116)?)
+            .into_iter()
+            .filter_map(|id| sector_of(bytes, t.size, id))
+            .flatten()
+            .copied()
+            .collect();
+        for id in chain(&t.mini, start) {
+            let at = (id as usize).checked_mul(64)?;
+            out.extend_from_slice(mini_stream.get(at..at + 64)?);
+        }
+    } else {
+        for id in chain(&t.fat, start) {
+            out.extend_from_slice(sector_of(bytes, t.size, id)?);
+        }
+    }
+    out.truncate(len);
+    Some(out)
+}
+
+/// The sheet sizes an .xls declares in its DIMENSIONS records (type 0x0200): calamine
+/// reserves rows × columns cells for each before reading one (found by the `sheet`
+/// fuzz target: a 5 KB file declaring 10⁹ rows made it reserve 214 GB). The
+/// Workbook stream is walked record by record, as calamine will.
+pub fn check_dimensions(bytes: &[u8], max_cells: u64) -> Result<(), String> {
+    let Ok(t) = tables(bytes) else { return Ok(()) };
+    let Some(stream) = workbook_stream(bytes, &t) else {
+        return Ok(()); // calamine says what is wrong
+    };
+    let mut pos = 0;
+    while let Some(h) = stream.get(pos..pos + 4) {
+        let typ = u16::from_le_bytes([h[0], h[1]]);
+        let len = usize::from(u16::from_le_bytes([h[2], h[3]]));
+        let body = stream.get(pos + 4..pos + 4 + len);
+        pos += 4 + len;
+        let Some(body) = body.filter(|_| typ == 0x0200) else {
+            continue;
+        };
+        let (first_row, last_row, first_col, last_col) = match len {
+            10 => (
+                u64::from(u16::from_le_bytes([body[0], body[1]])),
+                u64::from(u16::from_le_bytes([body[2], body[3]])),
+                u64::from(u16::from_le_bytes([body[4], body[5]])),
+                u64::from(u16::from_le_bytes([body[6], body[7]])),
+            ),
+            14 | 16 => (
+                u64::from(u32::from_le_bytes([body[0], body[1], body[2], body[3]])),
+                u64::from(u32::from_le_bytes([body[4], body[5], body[6], body[7]])),
+                u64::from(u16::from_le_bytes([body[8], body[9]])),
+                u64::from(u16::from_le_bytes([body[10], body[11]])),
+            ),
+            _ => continue,
+        };
+        let rows = last_row.saturating_sub(first_row) + 1;
+        let cols = last_col.saturating_sub(first_col) + 1;
+        if rows.saturating_mul(cols) > max_cells {
+            return Err(format!(
+                "the workbook declares a sheet of {rows} rows × {cols} columns, over the limit of {max_cells} cells; raise [limits] max_sheet_cells if it is meant"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every chain of a sector table ends: following `next` from any sector reaches an
