@@ -82,6 +82,7 @@ fn cases() -> Vec<Case> {
         Case { name: "an xlsb naming a relationship it lacks (found by fuzzing: calamine panicked)", file: "a.xlsb", bytes: std::fs::read(project().join("tests/fixtures/fuzz/sheet-xlsb-missing-relationship.xlsb")).unwrap(), expect: Expect::FileError("the reader failed on this file") },
         Case { name: "an xlsb with a cell in column 1.7·10⁹ (found by fuzzing: 275 GB asked for)", file: "a.xlsx", bytes: std::fs::read(project().join("tests/fixtures/fuzz/sheet-xlsb-huge-column.xlsx")).unwrap(), expect: Expect::FileError("over the limit of 5000000 cells") },
         Case { name: "an xls declaring 10⁹ rows (found by fuzzing: calamine reserved 214 GB)", file: "a.xls", bytes: std::fs::read(project().join("tests/fixtures/fuzz/sheet-xls-dimensions-reserve.xls")).unwrap(), expect: Expect::FileError("declares a sheet of 1073741831 rows") },
+        Case { name: "an xls whose cells spread over 11,570 × 58,937 (found by fuzzing: 22 GB asked for)", file: "a.xls", bytes: std::fs::read(project().join("tests/fixtures/fuzz/sheet-xls-cells-spread.xls")).unwrap(), expect: Expect::FileError("cells spanning 11570 rows") },
         // Wrong extensions.
         Case { name: "an xlsx named .csv", file: "a.csv", bytes: good_xlsx.clone(), expect: Expect::FileError("") },
         Case { name: "an xlsx named .xls is still read", file: "示范园区.xls", bytes: good_xlsx.clone(), expect: Expect::Obs(1) },

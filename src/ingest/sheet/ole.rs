@@ -143,14 +143,41 @@ pub fn check_dimensions(bytes: &[u8], max_cells: u64) -> Result<(), String> {
         return Ok(()); // calamine says what is wrong
     };
     let mut pos = 0;
+    // The bounding box of each sheet's cell records (a sheet starts at a BOF record).
+    let mut bbox: Option<(u64, u64, u64, u64)> = None;
     while let Some(h) = stream.get(pos..pos + 4) {
         let typ = u16::from_le_bytes([h[0], h[1]]);
         let len = usize::from(u16::from_le_bytes([h[2], h[3]]));
         let body = stream.get(pos + 4..pos + 4 + len);
         pos += 4 + len;
-        let Some(body) = body.filter(|_| typ == 0x0200) else {
+        let Some(body) = body else { break };
+        if typ == 0x0809 {
+            bbox = None;
+        }
+        // Cell records: row and column first; MULRK and MULBLANK end with their last column.
+        if matches!(typ, 0x0006 | 0x00BD | 0x00BE | 0x00D6 | 0x00FD | 0x0201 | 0x0203 | 0x0204 | 0x0205 | 0x027E)
+            && body.len() >= 4
+        {
+            let row = u64::from(u16::from_le_bytes([body[0], body[1]]));
+            let col = u64::from(u16::from_le_bytes([body[2], body[3]]));
+            let last = if matches!(typ, 0x00BD | 0x00BE) && body.len() >= 6 {
+                u64::from(u16::from_le_bytes([body[len - 2], body[len - 1]]))
+            } else {
+                col
+            };
+            let (r0, r1, c0, c1) = bbox.unwrap_or((row, row, col, col));
+            let b = (r0.min(row), r1.max(row), c0.min(col).min(last), c1.max(col).max(last));
+            bbox = Some(b);
+            let (rows, cols) = (b.1 - b.0 + 1, b.3 - b.2 + 1);
+            if rows.saturating_mul(cols) > max_cells {
+                return Err(format!(
+                    "the workbook has cells spanning {rows} rows × {cols} columns of one sheet, over the limit of {max_cells} cells; raise [limits] max_sheet_cells if it is meant"
+                ));
+            }
+        }
+        if typ != 0x0200 {
             continue;
-        };
+        }
         let (first_row, last_row, first_col, last_col) = match len {
             10 => (
                 u64::from(u16::from_le_bytes([body[0], body[1]])),
