@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -27,7 +29,11 @@ fn main() {
     // FNV-1a: stable, and enough to tell two builds apart.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for p in &all {
-        for b in p.to_string_lossy().bytes().chain(std::fs::read(p).unwrap_or_default()) {
+        for b in p
+            .to_string_lossy()
+            .bytes()
+            .chain(std::fs::read(p).unwrap_or_default())
+        {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }

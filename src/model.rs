@@ -138,7 +138,13 @@ fn named<T: Copy>(v: Option<&str>, all: &[T], name: fn(T) -> &'static str) -> Po
         .ok_or_else(|| polars_err!(ComputeError: "unknown value `{v}` in an enum column"))
 }
 
-const SCOPES: [Scope; 5] = [Scope::Park, Scope::City, Scope::County, Scope::Province, Scope::Other];
+const SCOPES: [Scope; 5] = [
+    Scope::Park,
+    Scope::City,
+    Scope::County,
+    Scope::Province,
+    Scope::Other,
+];
 const PERIOD_KINDS: [PeriodKind; 6] = [
     PeriodKind::Month,
     PeriodKind::Ytd,
@@ -155,8 +161,11 @@ const SOURCE_KINDS: [SourceKind; 4] = [
 ];
 const SEVERITIES: [Severity; 3] = [Severity::Error, Severity::Warn, Severity::Info];
 
-column_via!(String, &str, |v| v.as_str(), str, |r| required(r).map(str::to_string));
-column_via!(Option<String>, Option<&str>, |v| v.as_deref(), str, |r| Ok(r.map(str::to_string)));
+column_via!(String, &str, |v| v.as_str(), str, |r| required(r)
+    .map(str::to_string));
+column_via!(Option<String>, Option<&str>, |v| v.as_deref(), str, |r| Ok(
+    r.map(str::to_string)
+));
 column_via!(i32, i32, |v| *v, i32, |r| required(r));
 column_via!(u32, u32, |v| *v, u32, |r| required(r));
 column_via!(Option<u32>, Option<u32>, |v| *v, u32, |r| Ok(r));
@@ -166,7 +175,11 @@ column_via!(Option<i32>, Option<i32>, |v| *v, i32, |r| Ok(r));
 column_via!(f64, f64, |v| *v, f64, |r| required(r));
 column_via!(Option<f64>, Option<f64>, |v| *v, f64, |r| Ok(r));
 column_via!(bool, bool, |v| *v, bool, |r| required(r));
-column_via!(Scope, &str, |v| v.as_str(), str, |r| named(r, &SCOPES, Scope::as_str));
+column_via!(Scope, &str, |v| v.as_str(), str, |r| named(
+    r,
+    &SCOPES,
+    Scope::as_str
+));
 column_via!(PeriodKind, &str, |v| v.as_str(), str, |r| named(
     r,
     &PERIOD_KINDS,

@@ -13,11 +13,11 @@ use crate::derive::{self, Derived};
 use crate::error::exit;
 use crate::ingest::{self, discover};
 use crate::model::{Check, Fact, Observation, Reject, Severity, Table};
+use crate::progress::Progress;
 use crate::publish::manifest::{InputRecord, RunManifest};
 use crate::publish::parquet::{write_partitioned, write_table, TableFile};
 use crate::publish::run_dir::{prune, PendingRun, RunLock};
 use crate::publish::{now_utc, run_stamp};
-use crate::progress::Progress;
 use crate::reconcile;
 
 /// Every table of a run, sorted by key, ready to publish.
@@ -125,7 +125,12 @@ pub fn compute(
     timings.insert("derive".into(), ms(t));
 
     let t = Instant::now();
-    tables.checks = check::check(&p.dictionaries.indicators, &tables.facts, &rec.conflicts, &tables.derived);
+    tables.checks = check::check(
+        &p.dictionaries.indicators,
+        &tables.facts,
+        &rec.conflicts,
+        &tables.derived,
+    );
     timings.insert("check".into(), ms(t));
 
     Ok(Computed {
@@ -231,7 +236,9 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         std::fs::write(pending.tmp.join("report.html"), h).context("writing report.html")
     });
     if let Err(e) = html {
-        manifest.warnings.push(format!("report.html not written: {e:#}"));
+        manifest
+            .warnings
+            .push(format!("report.html not written: {e:#}"));
     }
     manifest.timings_ms.insert("report".into(), ms(t_report));
     let json = serde_json::to_vec_pretty(&manifest)?;
@@ -280,12 +287,7 @@ fn write_tables(dir: &std::path::Path, t: &Tables) -> Result<BTreeMap<String, Ta
         }
     };
     rayon::scope(|s| {
-        s.spawn(|_| {
-            record(
-                Observation::NAME,
-                write_partitioned(dir, &t.observations),
-            )
-        });
+        s.spawn(|_| record(Observation::NAME, write_partitioned(dir, &t.observations)));
         s.spawn(|_| record(Fact::NAME, write_table(dir, &t.facts)));
         s.spawn(|_| {
             record(

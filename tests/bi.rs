@@ -54,7 +54,10 @@ fn venv() -> PathBuf {
             .args(["install", "-q", "duckdb>=1.1", "pyarrow>=15"])
             .status()
             .expect("pip runs");
-        assert!(pip.success(), "pip install duckdb pyarrow failed (network?)");
+        assert!(
+            pip.success(),
+            "pip install duckdb pyarrow failed (network?)"
+        );
     }
     python
 }
@@ -69,7 +72,11 @@ fn duckdb_and_pyarrow_read_the_output_with_its_types_and_sums() {
         .arg(&cur)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
 
     let obs = read_parquet(&cur.join("observations.parquet"));
@@ -85,7 +92,10 @@ fn duckdb_and_pyarrow_read_the_output_with_its_types_and_sums() {
     );
     assert_eq!(t["year"], "int32");
     let m = &r["monthly_types"];
-    assert_eq!((m["month"].as_str(), m["ytd_value"].as_str()), (Some("uint8"), Some("double")));
+    assert_eq!(
+        (m["month"].as_str(), m["ytd_value"].as_str()),
+        (Some("uint8"), Some("double"))
+    );
 
     let d = &r["duckdb_types"];
     assert_eq!(d["month_value"], "DOUBLE");
@@ -100,7 +110,13 @@ fn duckdb_and_pyarrow_read_the_output_with_its_types_and_sums() {
         r["sum_vs_ytd"][2].as_u64().unwrap(),
     );
     assert!(n >= 6, "{n} months");
-    assert!((sum - ytd).abs() < 1e-3, "months sum to {sum}, ytd is {ytd}");
+    assert!(
+        (sum - ytd).abs() < 1e-3,
+        "months sum to {sum}, ytd is {ytd}"
+    );
     assert_eq!(r["years"], serde_json::json!([2023, 2024]));
-    assert_eq!(r["facts"], read_parquet(&cur.join("facts.parquet")).height());
+    assert_eq!(
+        r["facts"],
+        read_parquet(&cur.join("facts.parquet")).height()
+    );
 }

@@ -195,16 +195,27 @@ fn month_values_of_every_series_sum_to_the_latest_ytd() {
     for (name, rows) in [
         ("monthly", monthly.len()),
         ("checks", checks.len()),
-        ("quarterly", read_parquet(&dir.join("quarterly.parquet")).height()),
+        (
+            "quarterly",
+            read_parquet(&dir.join("quarterly.parquet")).height(),
+        ),
         ("shares", read_parquet(&dir.join("shares.parquet")).height()),
-        ("rankings", read_parquet(&dir.join("rankings.parquet")).height()),
+        (
+            "rankings",
+            read_parquet(&dir.join("rankings.parquet")).height(),
+        ),
     ] {
         assert!(rows > 0, "{name} is empty");
     }
     let mut series: BTreeMap<(String, &str, String, i32), Vec<&Monthly>> = BTreeMap::new();
     for m in &monthly {
         series
-            .entry((m.entity_id.clone(), m.scope.as_str(), m.indicator.clone(), m.year))
+            .entry((
+                m.entity_id.clone(),
+                m.scope.as_str(),
+                m.indicator.clone(),
+                m.year,
+            ))
             .or_default()
             .push(m);
     }

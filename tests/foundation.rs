@@ -239,12 +239,7 @@ impl FactLookup for DataFrame {
 fn table_hashes(run: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     TABLE_NAMES
         .iter()
-        .map(|t| {
-            (
-                t.to_string(),
-                table_bytes(run, t),
-            )
-        })
+        .map(|t| (t.to_string(), table_bytes(run, t)))
         .collect()
 }
 

@@ -32,20 +32,29 @@ fn symlinks_out_of_the_root_are_not_followed_unless_allowed() {
     std::fs::write(outside.path().join("secret.csv"), CSV).unwrap();
     let d = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(d.path().join("data")).unwrap();
-    std::fs::write(d.path().join("data/own.csv"), CSV.replace("示范园区", "本园区")).unwrap();
-    std::os::unix::fs::symlink(outside.path().join("secret.csv"), d.path().join("data/link.csv"))
-        .unwrap();
+    std::fs::write(
+        d.path().join("data/own.csv"),
+        CSV.replace("示范园区", "本园区"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.csv"),
+        d.path().join("data/link.csv"),
+    )
+    .unwrap();
     // A symlink that stays inside the root is read.
-    std::os::unix::fs::symlink(d.path().join("data/own.csv"), d.path().join("data/inner.csv"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        d.path().join("data/own.csv"),
+        d.path().join("data/inner.csv"),
+    )
+    .unwrap();
     let sources = "[[sources]]\nkind = \"csv\"\npaths = [\"data/*.csv\"]\n";
     let file = pipeline(d.path(), "", sources);
     let out = run(&file);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(d.path().join("out/p/current/run.json")).unwrap(),
-    )
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("out/p/current/run.json")).unwrap())
+            .unwrap();
     let paths: Vec<&str> = json["inputs"]
         .as_array()
         .unwrap()
@@ -54,14 +63,16 @@ fn symlinks_out_of_the_root_are_not_followed_unless_allowed() {
         .collect();
     assert_eq!(paths, ["data/inner.csv", "data/own.csv"]);
     let warnings = json["warnings"].to_string();
-    assert!(warnings.contains("data/link.csv") && warnings.contains("outside the pipeline root"), "{warnings}");
+    assert!(
+        warnings.contains("data/link.csv") && warnings.contains("outside the pipeline root"),
+        "{warnings}"
+    );
 
     let file = pipeline(d.path(), "follow_symlinks = true", sources);
     assert_eq!(run(&file).status.code(), Some(0));
-    let json: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(d.path().join("out/p/current/run.json")).unwrap(),
-    )
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("out/p/current/run.json")).unwrap())
+            .unwrap();
     assert_eq!(json["inputs"].as_array().unwrap().len(), 3);
 }
 
@@ -70,10 +81,18 @@ fn globs_that_climb_out_and_outputs_over_inputs_are_refused() {
     let d = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(d.path().join("data")).unwrap();
     std::fs::write(d.path().join("data/a.csv"), CSV).unwrap();
-    let climb = pipeline(d.path(), "", "[[sources]]\nkind = \"csv\"\npaths = [\"../../etc/*.csv\"]\n");
+    let climb = pipeline(
+        d.path(),
+        "",
+        "[[sources]]\nkind = \"csv\"\npaths = [\"../../etc/*.csv\"]\n",
+    );
     let out = run(&climb);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("leads out of the pipeline root"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("leads out of the pipeline root"),
+        "{}",
+        stderr(&out)
+    );
 
     let over = pipeline(
         d.path(),
@@ -82,7 +101,11 @@ fn globs_that_climb_out_and_outputs_over_inputs_are_refused() {
     );
     let out = run(&over);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("overlaps the inputs"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("overlaps the inputs"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!d.path().join("data/out").exists(), "nothing written");
 
     // An absolute glob reads where it says, on purpose.
@@ -91,7 +114,10 @@ fn globs_that_climb_out_and_outputs_over_inputs_are_refused() {
     let abs = pipeline(
         d.path(),
         "",
-        &format!("[[sources]]\nkind = \"csv\"\npaths = [\"{}/*.csv\"]\n", elsewhere.path().display()),
+        &format!(
+            "[[sources]]\nkind = \"csv\"\npaths = [\"{}/*.csv\"]\n",
+            elsewhere.path().display()
+        ),
     );
     assert_eq!(run(&abs).status.code(), Some(0));
 }
@@ -127,7 +153,8 @@ fn every_figure_of_every_input_is_an_observation_or_a_reject() {
             .map(|(p, l)| (p.unwrap(), l.unwrap()))
             .collect()
     };
-    let accounted: HashSet<(String, String)> = placed(&obs).into_iter().chain(placed(&rej)).collect();
+    let accounted: HashSet<(String, String)> =
+        placed(&obs).into_iter().chain(placed(&rej)).collect();
     let with_growth: HashSet<(String, String)> = placed(&obs)
         .into_iter()
         .zip(floats(&obs, "yoy_pct"))
@@ -139,7 +166,10 @@ fn every_figure_of_every_input_is_an_observation_or_a_reject() {
     let mut counted = 0;
     let mut missing = Vec::new();
     // Workbooks: every numeric cell below the title rows.
-    for e in std::fs::read_dir(s.path().join("data/xlsx")).unwrap().flatten() {
+    for e in std::fs::read_dir(s.path().join("data/xlsx"))
+        .unwrap()
+        .flatten()
+    {
         let rel = format!("data/xlsx/{}", e.file_name().to_string_lossy());
         let mut wb = open_workbook_auto(e.path()).unwrap();
         let hidden: Vec<String> = wb
@@ -151,7 +181,10 @@ fn every_figure_of_every_input_is_an_observation_or_a_reject() {
         for name in wb.sheet_names() {
             // A hidden sheet is skipped on purpose, and run.json says so.
             if hidden.contains(&name) {
-                assert!(notes.contains(&format!("sheet `{name}` is hidden")), "{rel}: {notes}");
+                assert!(
+                    notes.contains(&format!("sheet `{name}` is hidden")),
+                    "{rel}: {notes}"
+                );
                 continue;
             }
             let range = wb.worksheet_range(&name).unwrap();
@@ -174,7 +207,10 @@ fn every_figure_of_every_input_is_an_observation_or_a_reject() {
         }
     }
     // CSV: every non-empty value field of every row.
-    for e in std::fs::read_dir(s.path().join("data/csv")).unwrap().flatten() {
+    for e in std::fs::read_dir(s.path().join("data/csv"))
+        .unwrap()
+        .flatten()
+    {
         let rel = format!("data/csv/{}", e.file_name().to_string_lossy());
         let bytes = std::fs::read(e.path()).unwrap();
         let text = match std::str::from_utf8(&bytes) {
@@ -203,7 +239,9 @@ fn every_figure_of_every_input_is_an_observation_or_a_reject() {
                     }
                 }
             }
-            if let Some(g) = growth_col.filter(|g| fields.get(*g).is_some_and(|f| !f.trim().is_empty())) {
+            if let Some(g) =
+                growth_col.filter(|g| fields.get(*g).is_some_and(|f| !f.trim().is_empty()))
+            {
                 counted += 1;
                 let carried = with_growth.contains(&(rel.clone(), format!("L{n}")));
                 let rejected = accounted.contains(&(rel.clone(), format!("L{n}:F{}", g + 1)))
@@ -215,11 +253,21 @@ fn every_figure_of_every_input_is_an_observation_or_a_reject() {
         }
     }
     assert!(counted > 400, "only {counted} figures counted");
-    assert!(missing.is_empty(), "{} of {counted} figures lost:\n{}", missing.len(), missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "{} of {counted} figures lost:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
 }
 
 /// A growth cell of a sheet row is carried by an observation of that row with `yoy_pct`.
-fn growth_cell_carried(obs: &polars::prelude::DataFrame, rel: &str, sheet: &str, row: usize) -> bool {
+fn growth_cell_carried(
+    obs: &polars::prelude::DataFrame,
+    rel: &str,
+    sheet: &str,
+    row: usize,
+) -> bool {
     let suffix = row.to_string();
     strings(obs, "source_path")
         .into_iter()
@@ -229,8 +277,9 @@ fn growth_cell_carried(obs: &polars::prelude::DataFrame, rel: &str, sheet: &str,
             let l = l.unwrap_or_default();
             p.as_deref() == Some(rel)
                 && g.is_some()
-                && l.strip_prefix(&format!("{sheet}!"))
-                    .is_some_and(|cell| cell.trim_start_matches(|c: char| c.is_ascii_uppercase()) == suffix)
+                && l.strip_prefix(&format!("{sheet}!")).is_some_and(|cell| {
+                    cell.trim_start_matches(|c: char| c.is_ascii_uppercase()) == suffix
+                })
         })
 }
 
@@ -258,7 +307,11 @@ fn csv_output_defuses_formulas() {
         "园区,指标,年份,期间,数值,单位,同比\n=HYPERLINK(\"http://evil\"),营业收入,2024,1-8月,100,万元,-2.5\n@SUM(A1),营业收入,2024,1-8月,-5+3,万元,\n+cmd|' /C calc'!A0,营业收入,2024,1-8月,7,万元,\n",
     )
     .unwrap();
-    let out = parkstat().args(["extract", "--format", "csv"]).arg(&f).output().unwrap();
+    let out = parkstat()
+        .args(["extract", "--format", "csv"])
+        .arg(&f)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let mut rdr = csv::Reader::from_reader(out.stdout.as_slice());
     let mut fields = 0;
@@ -270,7 +323,10 @@ fn csv_output_defuses_formulas() {
                 defused += 1;
             }
             if field.starts_with(['=', '+', '-', '@']) {
-                assert!(field.parse::<f64>().is_ok(), "a live formula in the CSV: {field}");
+                assert!(
+                    field.parse::<f64>().is_ok(),
+                    "a live formula in the CSV: {field}"
+                );
             }
         }
     }
@@ -300,13 +356,19 @@ fn run_capped(file: &Path) -> (std::process::Output, f64) {
 
 fn failed_inputs(dir: &Path) -> Vec<(String, String)> {
     let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("out/p/current/run.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(dir.join("out/p/current/run.json")).unwrap())
+            .unwrap();
     json["inputs"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|i| i["status"] == "failed")
-        .map(|i| (i["path"].as_str().unwrap().to_string(), i["error"].as_str().unwrap().to_string()))
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap().to_string(),
+                i["error"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -337,7 +399,10 @@ fn resource_limits_fail_one_file_each_and_the_run_goes_on() {
     std::fs::write(data.join("long.txt"), "一".repeat(34_000_000)).unwrap();
     std::fs::write(
         data.join("field.csv"),
-        format!("{CSV}示范园区,营业收入,2024,1-8月,{},万元\n", "9".repeat(50_000_000)),
+        format!(
+            "{CSV}示范园区,营业收入,2024,1-8月,{},万元\n",
+            "9".repeat(50_000_000)
+        ),
     )
     .unwrap();
     std::fs::write(data.join("nested.xlsx"), nested_xml_workbook(200_000)).unwrap();
@@ -360,7 +425,10 @@ fn resource_limits_fail_one_file_each_and_the_run_goes_on() {
             .map(|(_, e)| e.clone())
             .unwrap_or_else(|| panic!("{p} did not fail: {failed:?}"))
     };
-    assert!(reason("data/huge.xlsx").contains("1048576 rows × 16384 columns"), "{failed:?}");
+    assert!(
+        reason("data/huge.xlsx").contains("1048576 rows × 16384 columns"),
+        "{failed:?}"
+    );
     assert!(reason("data/bomb.xlsx").contains("inflate"), "{failed:?}");
     assert!(reason("data/long.txt").contains("line 1 is"), "{failed:?}");
     assert!(reason("data/field.csv").contains("line 3 is"), "{failed:?}");
@@ -375,18 +443,42 @@ fn nested_xml_workbook(depth: usize) -> Vec<u8> {
     use std::io::Write;
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut z = zip::ZipWriter::new(&mut buf);
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let ns = "http://schemas.openxmlformats.org";
     let parts = [
-        ("[Content_Types].xml", format!(r#"<?xml version="1.0"?><Types xmlns="{ns}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#)),
-        ("_rels/.rels", format!(r#"<?xml version="1.0"?><Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#)),
-        ("xl/workbook.xml", format!(r#"<?xml version="1.0"?><workbook xmlns="{ns}/spreadsheetml/2006/main" xmlns:r="{ns}/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#)),
-        ("xl/_rels/workbook.xml.rels", format!(r#"<?xml version="1.0"?><Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#)),
-        ("xl/worksheets/sheet1.xml", format!(
-            r#"<?xml version="1.0"?><worksheet xmlns="{ns}/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>{}{}</worksheet>"#,
-            "<x>".repeat(depth),
-            "</x>".repeat(depth)
-        )),
+        (
+            "[Content_Types].xml",
+            format!(
+                r#"<?xml version="1.0"?><Types xmlns="{ns}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#
+            ),
+        ),
+        (
+            "_rels/.rels",
+            format!(
+                r#"<?xml version="1.0"?><Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+            ),
+        ),
+        (
+            "xl/workbook.xml",
+            format!(
+                r#"<?xml version="1.0"?><workbook xmlns="{ns}/spreadsheetml/2006/main" xmlns:r="{ns}/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+            ),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            format!(
+                r#"<?xml version="1.0"?><Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
+            ),
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            format!(
+                r#"<?xml version="1.0"?><worksheet xmlns="{ns}/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>{}{}</worksheet>"#,
+                "<x>".repeat(depth),
+                "</x>".repeat(depth)
+            ),
+        ),
     ];
     for (name, body) in parts {
         z.start_file(name, opts).unwrap();

@@ -8,10 +8,7 @@ use parkstat::model::TABLE_NAMES;
 use polars::prelude::{ParquetReader, SerReader};
 
 fn tables(dir: &std::path::Path) -> Vec<Vec<u8>> {
-    TABLE_NAMES
-        .iter()
-        .map(|t| table_bytes(dir, t))
-        .collect()
+    TABLE_NAMES.iter().map(|t| table_bytes(dir, t)).collect()
 }
 
 #[test]
@@ -222,7 +219,12 @@ fn cached_flags(s: &Scratch) -> Vec<(String, bool)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| (i["path"].as_str().unwrap().to_string(), i["cached"].as_bool().unwrap()))
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap().to_string(),
+                i["cached"].as_bool().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -232,18 +234,32 @@ fn cached_flags(s: &Scratch) -> Vec<(String, bool)> {
 fn incremental_reruns_parse_only_what_changed() {
     let s = Scratch::new();
     assert_eq!(s.run(&[]).status.code(), Some(0));
-    assert!(cached_flags(&s).iter().all(|(_, c)| !c), "a first run parses everything");
+    assert!(
+        cached_flags(&s).iter().all(|(_, c)| !c),
+        "a first run parses everything"
+    );
     let first = tables(&s.current());
 
     assert_eq!(s.run(&[]).status.code(), Some(0));
-    assert!(cached_flags(&s).iter().all(|(_, c)| *c), "{:?}", cached_flags(&s));
-    assert!(tables(&s.current()) == first, "cached inputs give the same tables");
+    assert!(
+        cached_flags(&s).iter().all(|(_, c)| *c),
+        "{:?}",
+        cached_flags(&s)
+    );
+    assert!(
+        tables(&s.current()) == first,
+        "cached inputs give the same tables"
+    );
 
     // One figure corrected in one CSV: that file alone is parsed.
     let csv = s.path().join("data/csv/江州高新区_2024年1-8月_utf8.csv");
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.contains(",1-2月,153464.7,"));
-    std::fs::write(&csv, text.replacen(",1-2月,153464.7,", ",1-2月,153465.7,", 1)).unwrap();
+    std::fs::write(
+        &csv,
+        text.replacen(",1-2月,153464.7,", ",1-2月,153465.7,", 1),
+    )
+    .unwrap();
     assert_eq!(s.run(&[]).status.code(), Some(0));
     let parsed: Vec<String> = cached_flags(&s)
         .into_iter()
@@ -253,17 +269,32 @@ fn incremental_reruns_parse_only_what_changed() {
     assert_eq!(parsed, ["data/csv/江州高新区_2024年1-8月_utf8.csv"]);
     let incremental = tables(&s.current());
     assert!(incremental != first, "the corrected figure is published");
-    let out = parkstat().args(["run", "--full"]).arg(s.pipeline()).output().unwrap();
+    let out = parkstat()
+        .args(["run", "--full"])
+        .arg(s.pipeline())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(cached_flags(&s).iter().all(|(_, c)| !c), "--full parses everything");
+    assert!(
+        cached_flags(&s).iter().all(|(_, c)| !c),
+        "--full parses everything"
+    );
     assert!(tables(&s.current()) == incremental, "incremental = full");
 
     // A synonym added to the dictionary changes how every input reads.
     let dict = s.path().join("pipelines/indicators.toml");
     let t = std::fs::read_to_string(&dict).unwrap();
-    std::fs::write(&dict, t.replacen("\"营收\"", "\"营收\", \"营业收入总计\"", 1)).unwrap();
+    std::fs::write(
+        &dict,
+        t.replacen("\"营收\"", "\"营收\", \"营业收入总计\"", 1),
+    )
+    .unwrap();
     assert_eq!(s.run(&[]).status.code(), Some(0));
-    assert!(cached_flags(&s).iter().all(|(_, c)| !c), "{:?}", cached_flags(&s));
+    assert!(
+        cached_flags(&s).iter().all(|(_, c)| !c),
+        "{:?}",
+        cached_flags(&s)
+    );
 }
 
 /// A damaged cache is a reparse, never a crash or a wrong answer: a truncated Parquet
@@ -284,28 +315,44 @@ fn a_corrupt_cache_means_a_reparse() {
     };
     let index = cache.join("index.json");
     let damages: [(&str, Box<dyn Fn()>); 4] = [
-        ("truncated parquet", Box::new(|| {
-            let p = parquet();
-            let b = std::fs::read(&p).unwrap();
-            std::fs::write(&p, &b[..b.len() / 2]).unwrap();
-        })),
-        ("garbled index", Box::new(|| {
-            let b: Vec<u8> = std::fs::read(&index).unwrap().iter().map(|b| b ^ 0x5a).collect();
-            std::fs::write(&index, b).unwrap();
-        })),
-        ("offsets that do not fit", Box::new(|| {
-            let mut v: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&index).unwrap()).unwrap();
-            for e in v["entries"].as_object_mut().unwrap().values_mut() {
-                e["offset"] = serde_json::json!(e["offset"].as_u64().unwrap() + 1);
-            }
-            std::fs::write(&index, serde_json::to_vec(&v).unwrap()).unwrap();
-        })),
-        ("emptied directory", Box::new(|| {
-            for e in std::fs::read_dir(&cache).unwrap().flatten() {
-                std::fs::write(e.path(), b"").unwrap();
-            }
-        })),
+        (
+            "truncated parquet",
+            Box::new(|| {
+                let p = parquet();
+                let b = std::fs::read(&p).unwrap();
+                std::fs::write(&p, &b[..b.len() / 2]).unwrap();
+            }),
+        ),
+        (
+            "garbled index",
+            Box::new(|| {
+                let b: Vec<u8> = std::fs::read(&index)
+                    .unwrap()
+                    .iter()
+                    .map(|b| b ^ 0x5a)
+                    .collect();
+                std::fs::write(&index, b).unwrap();
+            }),
+        ),
+        (
+            "offsets that do not fit",
+            Box::new(|| {
+                let mut v: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&index).unwrap()).unwrap();
+                for e in v["entries"].as_object_mut().unwrap().values_mut() {
+                    e["offset"] = serde_json::json!(e["offset"].as_u64().unwrap() + 1);
+                }
+                std::fs::write(&index, serde_json::to_vec(&v).unwrap()).unwrap();
+            }),
+        ),
+        (
+            "emptied directory",
+            Box::new(|| {
+                for e in std::fs::read_dir(&cache).unwrap().flatten() {
+                    std::fs::write(e.path(), b"").unwrap();
+                }
+            }),
+        ),
     ];
     for (what, damage) in damages.iter() {
         damage();
@@ -322,6 +369,9 @@ fn a_corrupt_cache_means_a_reparse() {
         assert!(tables(&s.current()) == good, "{what}: tables differ");
         // The next run finds the cache whole again.
         assert_eq!(s.run(&[]).status.code(), Some(0));
-        assert!(cached_flags(&s).iter().all(|(_, c)| *c), "{what}: not rebuilt");
+        assert!(
+            cached_flags(&s).iter().all(|(_, c)| *c),
+            "{what}: not rebuilt"
+        );
     }
 }

@@ -49,7 +49,10 @@ fn report_is_self_contained_and_complete_and_redrawn_identically() {
     let rejects = read_parquet(&s.current().join("rejects.parquet"));
     assert_eq!(count(&html, "<tr class=\"reject\">"), rejects.height());
     for l in strings(&rejects, "locator").into_iter().flatten() {
-        assert!(html.contains(&format!("<code>{}</code>", escaped(&l))), "reject missing: {l}");
+        assert!(
+            html.contains(&format!("<code>{}</code>", escaped(&l))),
+            "reject missing: {l}"
+        );
     }
 
     // A correction, then a rerun: the page lists the change since the previous run.
@@ -71,8 +74,16 @@ fn report_is_self_contained_and_complete_and_redrawn_identically() {
         .arg(s.pipeline())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(std::fs::read(s.current().join("report.html")).unwrap(), drawn);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(s.current().join("report.html")).unwrap(),
+        drawn
+    );
 }
 
 /// Debian's Chromium, installed here when missing and we may (root); otherwise the test
@@ -118,19 +129,28 @@ fn render(bin: &str, page: &Path, work: &Path) -> (String, Vec<String>) {
             "--disable-background-networking",
             "--disable-component-update",
         ])
-        .arg(format!("--user-data-dir={}", work.join("profile").display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            work.join("profile").display()
+        ))
         .arg(format!("--log-net-log={}", netlog.display()))
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
         .output()
         .expect("chromium runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&netlog).expect("chromium wrote its net log");
     let log: serde_json::Value = serde_json::Deserializer::from_str(&text)
         .into_iter()
         .next()
         .and_then(Result::ok)
-        .or_else(|| serde_json::from_str(&format!("{}]}}", text.trim_end().trim_end_matches(','))).ok())
+        .or_else(|| {
+            serde_json::from_str(&format!("{}]}}", text.trim_end().trim_end_matches(','))).ok()
+        })
         .expect("a readable net log");
     let start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"].clone();
     let requests = log["events"]
@@ -155,7 +175,11 @@ fn report_renders_in_headless_chromium_without_network_requests() {
 
     // The detector itself: a page that fetches is caught.
     let bad = work.path().join("bad.html");
-    std::fs::write(&bad, "<html><body><img src=\"http://192.0.2.1/x.png\"></body></html>").unwrap();
+    std::fs::write(
+        &bad,
+        "<html><body><img src=\"http://192.0.2.1/x.png\"></body></html>",
+    )
+    .unwrap();
     let (_, requests) = render(bin, &bad, &work.path().join("a"));
     assert_eq!(requests, ["http://192.0.2.1/x.png"]);
 

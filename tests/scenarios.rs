@@ -103,7 +103,10 @@ impl Case {
     }
 
     fn checks(&self, rule: &str) -> Vec<Check> {
-        self.table::<Check>().into_iter().filter(|c| c.rule == rule).collect()
+        self.table::<Check>()
+            .into_iter()
+            .filter(|c| c.rule == rule)
+            .collect()
     }
 
     fn fact(&self, entity: &str, indicator: &str, year: i32, to: u8) -> Fact {
@@ -138,13 +141,24 @@ fn report(case: &Case, sentence: &str) {
 #[test]
 fn a_text_and_sheet_that_agree_within_rounding_make_one_fact() {
     let c = Case::new();
-    report(&c, "1-8月，江北高新区完成规上工业总产值7亿元，同比增长11%。");
-    c.sheet("江北高新区_1-8月.xlsx", SHEET_TITLE, &[("规上工业总产值", 70312.0, 11.2)]);
+    report(
+        &c,
+        "1-8月，江北高新区完成规上工业总产值7亿元，同比增长11%。",
+    );
+    c.sheet(
+        "江北高新区_1-8月.xlsx",
+        SHEET_TITLE,
+        &[("规上工业总产值", 70312.0, 11.2)],
+    );
     let (code, err) = c.run();
     assert_eq!(code, 0, "{err}");
     let f = c.fact("p1", "industrial_output", 2024, 8);
     assert_eq!((f.n_sources, f.conflict), (2, false));
-    assert_eq!(f.value, Some(703_120_000.0), "the sheet wins and is the more precise");
+    assert_eq!(
+        f.value,
+        Some(703_120_000.0),
+        "the sheet wins and is the more precise"
+    );
     assert_eq!(f.winner_source_kind.as_str(), "sheet");
     assert!(c.checks("conflict").is_empty());
 }
@@ -153,8 +167,15 @@ fn a_text_and_sheet_that_agree_within_rounding_make_one_fact() {
 #[test]
 fn b_sources_that_disagree_make_a_conflict_check_and_precedence_decides() {
     let c = Case::new();
-    report(&c, "1-8月，江北高新区完成规上工业总产值7.6亿元，同比增长11%。");
-    c.sheet("江北高新区_1-8月.xlsx", SHEET_TITLE, &[("规上工业总产值", 70312.0, 11.2)]);
+    report(
+        &c,
+        "1-8月，江北高新区完成规上工业总产值7.6亿元，同比增长11%。",
+    );
+    c.sheet(
+        "江北高新区_1-8月.xlsx",
+        SHEET_TITLE,
+        &[("规上工业总产值", 70312.0, 11.2)],
+    );
     let (code, err) = c.run();
     assert_eq!(code, 0, "{err}");
     let f = c.fact("p1", "industrial_output", 2024, 8);
@@ -163,7 +184,10 @@ fn b_sources_that_disagree_make_a_conflict_check_and_precedence_decides() {
     let conflicts = c.checks("conflict");
     assert_eq!(conflicts.len(), 1, "{conflicts:?}");
     let m = &conflicts[0].message;
-    assert!(m.contains("70312万元") && m.contains("7.6亿元") && m.contains("source precedence"), "{m}");
+    assert!(
+        m.contains("70312万元") && m.contains("7.6亿元") && m.contains("source precedence"),
+        "{m}"
+    );
     assert_eq!(conflicts[0].obs_ids.split(';').count(), 2);
 }
 
@@ -172,7 +196,9 @@ fn b_sources_that_disagree_make_a_conflict_check_and_precedence_decides() {
 #[test]
 fn the_newer_file_wins_when_kind_and_precision_tie() {
     let c = Case::new();
-    let row = |v: &str| format!("园区,指标,年份,期间,数值,单位\n江北高新区,营业收入,2024,1-8月,{v},万元\n");
+    let row = |v: &str| {
+        format!("园区,指标,年份,期间,数值,单位\n江北高新区,营业收入,2024,1-8月,{v},万元\n")
+    };
     c.write("a.csv", &row("500"));
     c.write("b.csv", &row("520"));
     let touch = |name: &str, secs: u64| {
@@ -183,12 +209,19 @@ fn the_newer_file_wins_when_kind_and_precision_tie() {
         f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
             .unwrap();
     };
-    for (newer, older, want) in [("b.csv", "a.csv", 5_200_000.0), ("a.csv", "b.csv", 5_000_000.0)] {
+    for (newer, older, want) in [
+        ("b.csv", "a.csv", 5_200_000.0),
+        ("a.csv", "b.csv", 5_000_000.0),
+    ] {
         touch(older, 1_700_000_000);
         touch(newer, 1_700_086_400);
         assert_eq!(c.run().0, 0);
         let f = c.fact("p1", "revenue", 2024, 8);
-        assert_eq!((f.value, f.conflict), (Some(want), true), "{newer} is newer");
+        assert_eq!(
+            (f.value, f.conflict),
+            (Some(want), true),
+            "{newer} is newer"
+        );
         let m = &c.checks("conflict")[0].message;
         assert!(m.contains(&format!("newer file, data/{newer}")), "{m}");
     }
@@ -202,7 +235,10 @@ fn c_a_correction_changes_one_fact_and_diff_shows_only_that() {
     c.sheet(
         "江北高新区_1-8月.xlsx",
         SHEET_TITLE,
-        &[("规上工业总产值", 70312.0, 11.2), ("营业收入", 90000.0, 5.0)],
+        &[
+            ("规上工业总产值", 70312.0, 11.2),
+            ("营业收入", 90000.0, 5.0),
+        ],
     );
     assert_eq!(c.run().0, 0);
     let before = c.fact("p1", "industrial_output", 2024, 8);
@@ -257,16 +293,25 @@ fn c_a_correction_changes_one_fact_and_diff_shows_only_that() {
 #[test]
 fn a_correction_without_reason_or_author_is_rejected() {
     let c = Case::new();
-    c.sheet("江北高新区_1-8月.xlsx", SHEET_TITLE, &[("规上工业总产值", 70312.0, 11.2)]);
+    c.sheet(
+        "江北高新区_1-8月.xlsx",
+        SHEET_TITLE,
+        &[("规上工业总产值", 70312.0, 11.2)],
+    );
     c.write(
         "corrections/x.csv",
         "entity,indicator,year,period,value,unit,yoy_pct,reason,author\np1,规上工业总产值,2024,1-8月,71312,万元,,,\n",
     );
     assert_eq!(c.run().0, 0);
-    assert_eq!(c.fact("p1", "industrial_output", 2024, 8).value, Some(703_120_000.0));
+    assert_eq!(
+        c.fact("p1", "industrial_output", 2024, 8).value,
+        Some(703_120_000.0)
+    );
     let rejects = c.table::<parkstat::model::Reject>();
     assert!(
-        rejects.iter().any(|r| r.reason.contains("without a reason")),
+        rejects
+            .iter()
+            .any(|r| r.reason.contains("without a reason")),
         "{rejects:?}"
     );
 }
@@ -308,7 +353,11 @@ fn e_a_unit_slip_is_flagged() {
     let jumps = c.checks("unit_jump");
     assert_eq!(jumps.len(), 2, "{jumps:?}");
     assert_eq!(jumps[0].month_to, Some(7));
-    assert!(jumps[0].message.contains("wrong unit"), "{}", jumps[0].message);
+    assert!(
+        jumps[0].message.contains("wrong unit"),
+        "{}",
+        jumps[0].message
+    );
     // Ordinary growth is quiet.
     let q = Case::new();
     q.write(
@@ -331,7 +380,10 @@ fn f_a_decreasing_cumulative_is_an_error_except_where_it_may_fall() {
     assert_eq!(code, 3);
     let dec = c.checks("cumulative_decreasing");
     assert_eq!(dec.len(), 1, "{dec:?}");
-    assert_eq!((dec[0].indicator.as_str(), dec[0].severity.as_str()), ("revenue", "error"));
+    assert_eq!(
+        (dec[0].indicator.as_str(), dec[0].severity.as_str()),
+        ("revenue", "error")
+    );
 }
 
 /// (g) 950 of 1500 is 63.3%: a stated 63.3% agrees, a stated 70% is a check.
@@ -345,7 +397,9 @@ fn g_stated_shares_against_computed_ones() {
         );
         report(
             &c,
-            &format!("1-8月，江北高新区完成规上工业总产值950亿元，占全市规上工业总产值的{stated}%。"),
+            &format!(
+                "1-8月，江北高新区完成规上工业总产值950亿元，占全市规上工业总产值的{stated}%。"
+            ),
         );
         assert_eq!(c.run().0, 0);
         let s: Vec<Share> = c
@@ -356,7 +410,11 @@ fn g_stated_shares_against_computed_ones() {
         assert_eq!(s.len(), 1, "{s:?}");
         assert!((s[0].computed_share_pct.unwrap() - 63.333).abs() < 0.01);
         assert_eq!(s[0].stated_share_pct, Some(stated.parse().unwrap()));
-        assert_eq!(!c.checks("share_mismatch").is_empty(), fires, "stated {stated}%");
+        assert_eq!(
+            !c.checks("share_mismatch").is_empty(),
+            fires,
+            "stated {stated}%"
+        );
     }
 }
 
@@ -364,7 +422,11 @@ fn g_stated_shares_against_computed_ones() {
 /// one by a few points → `yoy_basis` info; by far more → `growth_mismatch` warn.
 #[test]
 fn h_comparable_basis_is_info_and_a_wrong_growth_is_a_warning() {
-    for (yoy, rule) in [("10.0", Some("yoy_basis")), ("30.0", Some("growth_mismatch")), ("7.8", None)] {
+    for (yoy, rule) in [
+        ("10.0", Some("yoy_basis")),
+        ("30.0", Some("growth_mismatch")),
+        ("7.8", None),
+    ] {
         let c = Case::new();
         c.write(
             "p1.csv",
@@ -403,12 +465,18 @@ fn i_a_stock_is_never_differenced() {
     assert_eq!(c.run().0, 0);
     let facts = c.table::<Fact>();
     assert_eq!(
-        facts.iter().filter(|f| f.indicator == "above_scale_enterprises").count(),
+        facts
+            .iter()
+            .filter(|f| f.indicator == "above_scale_enterprises")
+            .count(),
         2,
         "{facts:?}"
     );
     let monthly = c.table::<Monthly>();
-    assert!(monthly.iter().all(|m| m.indicator == "revenue"), "{monthly:?}");
+    assert!(
+        monthly.iter().all(|m| m.indicator == "revenue"),
+        "{monthly:?}"
+    );
     assert_eq!(monthly.len(), 2);
 }
 
@@ -426,4 +494,3 @@ fn a_rate_out_of_range_is_an_error() {
         assert_eq!(c.checks("rate_out_of_range").len(), usize::from(fires));
     }
 }
-

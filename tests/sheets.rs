@@ -421,7 +421,8 @@ fn report_month_from_a_date_cell_above_the_header() {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet().set_name("Sheet1").unwrap();
     let date = Format::new().set_num_format("yyyy-mm-dd");
-    ws.write_string(0, 0, "示范园区主要经济指标完成情况").unwrap();
+    ws.write_string(0, 0, "示范园区主要经济指标完成情况")
+        .unwrap();
     ws.write_string(1, 0, "填报日期").unwrap();
     let filled = ExcelDateTime::from_ymd(2024, 9, 5).unwrap();
     ws.write_datetime_with_format(1, 1, &filled, &date).unwrap();
@@ -429,7 +430,10 @@ fn report_month_from_a_date_cell_above_the_header() {
     let period = ExcelDateTime::from_ymd(2024, 8, 31).unwrap();
     ws.write_datetime_with_format(2, 1, &period, &date).unwrap();
     ws.write_string(2, 3, "单位:万元").unwrap();
-    for (c, t) in ["指标名称", "本月", "累计", "同比增长(%)"].iter().enumerate() {
+    for (c, t) in ["指标名称", "本月", "累计", "同比增长(%)"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string(3, c as u16, *t).unwrap();
     }
     ws.write_string(4, 0, "营业收入").unwrap();

@@ -6,7 +6,9 @@ use parkstat::config::dictionary::Dictionaries;
 use parkstat::normalize::{cn_number, number, period};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Some(d) = number::Decimal::parse(s) {
         let _ = d.to_f64();
         let _ = d.half_ulp();

@@ -12,6 +12,11 @@ fuzz_target!(|data: &[u8]| {
         static P: Pipeline = Pipeline::ad_hoc().expect("built-in pipeline");
     }
     P.with(|p| {
-        let _ = ingest::parse_bytes(p, SourceKind::Sheet, "江州高新区_2024年1-8月.xlsx", data.to_vec());
+        let _ = ingest::parse_bytes(
+            p,
+            SourceKind::Sheet,
+            "江州高新区_2024年1-8月.xlsx",
+            data.to_vec(),
+        );
     });
 });

@@ -65,7 +65,10 @@ fn period_text(kind: PeriodKind, from: Option<u8>, to: Option<u8>) -> String {
 /// A value outside what is possible at all for its indicator (办结率 above 100%).
 fn range_rule(indicators: &IndicatorTable, facts: &[Fact], out: &mut Vec<Check>) {
     for f in facts {
-        let (Some(v), Some([lo, hi])) = (f.value, indicators.by_code(&f.indicator).and_then(|d| d.range)) else {
+        let (Some(v), Some([lo, hi])) = (
+            f.value,
+            indicators.by_code(&f.indicator).and_then(|d| d.range),
+        ) else {
             continue;
         };
         if v < lo || v > hi {
@@ -117,7 +120,10 @@ fn growth_rules(facts: &[Fact], out: &mut Vec<Check>) {
         let (Some(v), Some(yoy)) = (f.value, f.yoy_pct) else {
             continue;
         };
-        let Some(prior) = by_key.get(&key(f, f.year - 1)).and_then(|p| p.value.map(|pv| (p, pv))) else {
+        let Some(prior) = by_key
+            .get(&key(f, f.year - 1))
+            .and_then(|p| p.value.map(|pv| (p, pv)))
+        else {
             continue;
         };
         let (p, pv) = prior;
@@ -132,9 +138,17 @@ fn growth_rules(facts: &[Fact], out: &mut Vec<Check>) {
             continue;
         }
         let (rule, severity, what) = if gap <= BASIS_MAX_PP {
-            ("yoy_basis", Severity::Info, "a comparable-basis (可比口径) adjustment, as statistics offices make")
+            (
+                "yoy_basis",
+                Severity::Info,
+                "a comparable-basis (可比口径) adjustment, as statistics offices make",
+            )
         } else {
-            ("growth_mismatch", Severity::Warn, "more than a comparable-basis adjustment: check both years' figures and the growth")
+            (
+                "growth_mismatch",
+                Severity::Warn,
+                "more than a comparable-basis adjustment: check both years' figures and the growth",
+            )
         };
         let mut c = check_row(
             rule,
@@ -291,7 +305,9 @@ fn cumulative_rules(
             c.obs_ids = format!("{};{}", fact_id(a, a.month), fact_id(b, b.month));
             out.push(c);
         }
-        let may_decrease = indicators.by_code(&b.indicator).is_some_and(|d| d.may_decrease);
+        let may_decrease = indicators
+            .by_code(&b.indicator)
+            .is_some_and(|d| d.may_decrease);
         if vb < va && b.derivation != "reported" && !may_decrease {
             out.push(Check {
                 rule: "cumulative_decreasing".into(),

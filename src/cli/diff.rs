@@ -62,7 +62,11 @@ fn num(v: Option<f64>) -> String {
 }
 
 fn print_table(out: &mut impl Write, a: &Path, b: &Path, changes: &[FactChange]) -> Result<()> {
-    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
     let count = |k: &str| changes.iter().filter(|c| c.change == k).count();
     writeln!(
         out,

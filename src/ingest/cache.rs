@@ -81,7 +81,12 @@ impl Cache {
         let source_config = p
             .sources
             .iter()
-            .map(|s| hex(&base.clone().chain_update(format!("{s:?}").as_bytes()).finalize()))
+            .map(|s| {
+                hex(&base
+                    .clone()
+                    .chain_update(format!("{s:?}").as_bytes())
+                    .finalize())
+            })
             .chain(std::iter::once(hex(&base.clone().finalize())))
             .collect();
         let mut cache = Cache {
@@ -164,7 +169,9 @@ impl Cache {
             .collect();
         let unchanged = keyed.iter().all(|(_, r)| r.cached)
             && keyed.len() == self.index.entries.len()
-            && keyed.iter().all(|(k, _)| self.index.entries.contains_key(k));
+            && keyed
+                .iter()
+                .all(|(k, _)| self.index.entries.contains_key(k));
         if unchanged && self.frame.is_some() {
             return;
         }

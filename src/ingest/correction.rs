@@ -38,7 +38,10 @@ pub fn read(text: &str, ctx: &SourceContext) -> Result<FileOutput, String> {
     }
     // Rows without reason or author: their figures become rejects instead.
     let bad = |loc: &str| {
-        let line = loc.strip_prefix('L').and_then(|l| l.split(':').next()).unwrap_or("");
+        let line = loc
+            .strip_prefix('L')
+            .and_then(|l| l.split(':').next())
+            .unwrap_or("");
         unexplained.iter().any(|(l, _)| l.to_string() == line)
     };
     out.observations.retain(|o| !bad(&o.locator));

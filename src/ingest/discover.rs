@@ -114,7 +114,11 @@ pub fn discover(p: &Pipeline) -> Result<Discovered, String> {
                     if kind.is_symlink() || entry.path_is_symlink() {
                         let target = std::fs::canonicalize(entry.path());
                         match target {
-                            Ok(t) if t.is_file() && (p.follow_symlinks || absolute_glob(pattern) || t.starts_with(&root)) => {}
+                            Ok(t)
+                                if t.is_file()
+                                    && (p.follow_symlinks
+                                        || absolute_glob(pattern)
+                                        || t.starts_with(&root)) => {}
                             Ok(t) if t.is_file() => {
                                 out.skipped.push(format!(
                                     "{}: a symlink to {}, outside the pipeline root; not read (set follow_symlinks = true to read it)",

@@ -80,14 +80,19 @@ pub fn parse_cn(s: &str) -> Option<Decimal> {
             section = 0;
         } else if c == '亿' {
             section = section.checked_add(number.take().unwrap_or(0))?;
-            total = total.checked_add(section)?.max(1).checked_mul(100_000_000)?;
+            total = total
+                .checked_add(section)?
+                .max(1)
+                .checked_mul(100_000_000)?;
             section = 0;
         } else {
             return None;
         }
     }
     // Beyond 10^30 no statistic is meant: a run of scale words, not a number.
-    let v = total.checked_add(section)?.checked_add(number.unwrap_or(0))?;
+    let v = total
+        .checked_add(section)?
+        .checked_add(number.unwrap_or(0))?;
     (v < 10i128.pow(30)).then(|| Decimal::from_int(v))
 }
 

@@ -117,7 +117,11 @@ impl<'a> Figure<'a> {
 
 /// Stable id of an observation: hash of its input, place and indicator.
 pub fn obs_id(source_sha256: &str, locator: &str, indicator: &str) -> String {
-    obs_id_from(Sha256::new().chain_update(source_sha256.as_bytes()), locator, indicator)
+    obs_id_from(
+        Sha256::new().chain_update(source_sha256.as_bytes()),
+        locator,
+        indicator,
+    )
 }
 
 /// `obs_id` from a hasher that has already absorbed the input's sha256: those 64 hex

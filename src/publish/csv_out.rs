@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn formulas_are_defused_and_the_rest_untouched() {
-        assert_eq!(defuse("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            defuse("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
         assert_eq!(defuse("+1+2"), "'+1+2");
         assert_eq!(defuse("-2+3"), "'-2+3");
         assert_eq!(defuse("@SUM(A1)"), "'@SUM(A1)");

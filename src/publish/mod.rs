@@ -1,7 +1,7 @@
 //! Publish: every table as Parquet plus `run.json`, written whole, then made `current` atomically.
 
-pub mod manifest;
 pub mod csv_out;
+pub mod manifest;
 pub mod parquet;
 pub mod read_back;
 pub mod run_dir;

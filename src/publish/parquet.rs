@@ -57,7 +57,8 @@ pub fn write_partitioned<T: YearPartitioned>(dir: &Path, rows: &[T]) -> Result<T
         let folder = dir.join(T::NAME).join(&sub);
         std::fs::create_dir_all(&folder)
             .with_context(|| format!("creating {}", folder.display()))?;
-        let mut df = T::to_frame_refs(part).with_context(|| format!("building table {}", T::NAME))?;
+        let mut df =
+            T::to_frame_refs(part).with_context(|| format!("building table {}", T::NAME))?;
         let rel = format!("{}/{sub}/part-0.parquet", T::NAME);
         let (bytes, sha256) = write_frame(&dir.join(&rel), &mut df)?;
         whole.update(rel.as_bytes());

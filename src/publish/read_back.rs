@@ -39,7 +39,8 @@ pub fn run_path(out_dir: &Path, run: &str) -> Result<PathBuf> {
 pub fn manifest(run_dir: &Path) -> Result<RunManifest> {
     let path = run_dir.join("run.json");
     let text = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_slice(&text).with_context(|| format!("{} is not a parkstat run.json", path.display()))
+    serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not a parkstat run.json", path.display()))
 }
 
 fn read_file(path: &Path) -> Result<DataFrame> {
@@ -59,7 +60,12 @@ pub fn table_files(run_dir: &Path, name: &str) -> Vec<PathBuf> {
         .into_iter()
         .flatten()
         .flatten()
-        .flat_map(|part| std::fs::read_dir(part.path()).into_iter().flatten().flatten())
+        .flat_map(|part| {
+            std::fs::read_dir(part.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
         .map(|f| f.path())
         .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
         .collect();

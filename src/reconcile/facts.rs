@@ -111,7 +111,12 @@ fn one_fact(group: &[&Observation], conflicts: &mut Vec<Conflict>) -> Fact {
             })
             .collect();
         let disagree = tied.iter().any(|o| {
-            !agree(w.value.unwrap_or(0.0), w.tolerance, o.value.unwrap_or(0.0), o.tolerance)
+            !agree(
+                w.value.unwrap_or(0.0),
+                w.tolerance,
+                o.value.unwrap_or(0.0),
+                o.tolerance,
+            )
         });
         if disagree {
             with_value = tied.iter().copied().max_by(|a, b| {

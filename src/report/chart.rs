@@ -111,7 +111,11 @@ fn nice_step(span: f64) -> f64 {
 /// Axis bounds and ticks covering `lo..hi` and zero.
 fn axis(lo: f64, hi: f64) -> (f64, f64, Vec<f64>) {
     let (lo, hi) = (lo.min(0.0), hi.max(0.0));
-    let (lo, hi) = if hi - lo < 1e-12 { (lo, lo + 1.0) } else { (lo, hi) };
+    let (lo, hi) = if hi - lo < 1e-12 {
+        (lo, lo + 1.0)
+    } else {
+        (lo, hi)
+    };
     let step = nice_step(hi - lo);
     let a = (lo / step).floor() * step;
     let b = (hi / step).ceil() * step;
@@ -167,7 +171,10 @@ pub fn chart(rows: &[&Monthly], flags: &[(u8, String)]) -> Chart {
         if let Some(v) = m.month_value {
             let v = v / d;
             let (top, bottom) = (y(v.max(0.0)), y(v.min(0.0)));
-            let span = m.month_value_from.filter(|f| *f < m.month).unwrap_or(m.month);
+            let span = m
+                .month_value_from
+                .filter(|f| *f < m.month)
+                .unwrap_or(m.month);
             let x0 = pl + slot * f64::from(span - 1) + slot * 0.2;
             let x1 = pl + slot * f64::from(m.month) - slot * 0.2;
             bars.push(Bar {
@@ -177,11 +184,19 @@ pub fn chart(rows: &[&Monthly], flags: &[(u8, String)]) -> Chart {
                 h: (bottom - top).max(0.5),
                 tip: format!(
                     "{}{}月 当月 month: {} {}{}",
-                    if span < m.month { format!("{span}-") } else { String::new() },
+                    if span < m.month {
+                        format!("{span}-")
+                    } else {
+                        String::new()
+                    },
                     m.month,
                     fmt_value(v),
                     unit.label,
-                    if m.derivation == "reported" { "" } else { " (derived)" }
+                    if m.derivation == "reported" {
+                        ""
+                    } else {
+                        " (derived)"
+                    }
                 ),
             });
         }
@@ -189,7 +204,12 @@ pub fn chart(rows: &[&Monthly], flags: &[(u8, String)]) -> Chart {
             ytd_points.push(Point {
                 x: xm(m.month),
                 y: y(v / d),
-                tip: format!("1-{}月 累计 ytd: {} {}", m.month, fmt_value(v / d), unit.label),
+                tip: format!(
+                    "1-{}月 累计 ytd: {} {}",
+                    m.month,
+                    fmt_value(v / d),
+                    unit.label
+                ),
             });
         }
         if let Some(g) = m.ytd_yoy_pct {

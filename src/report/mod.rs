@@ -157,7 +157,11 @@ fn main_indicators(input: &ReportInput) -> Vec<String> {
         })
         .collect();
     flows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    flows.into_iter().take(4).map(|(c, _)| c.to_string()).collect()
+    flows
+        .into_iter()
+        .take(4)
+        .map(|(c, _)| c.to_string())
+        .collect()
 }
 
 /// Entities in pipeline order, then any others the tables name (open-entity pipelines).
@@ -172,13 +176,22 @@ fn entity_order(input: &ReportInput) -> Vec<(String, String)> {
         .monthly
         .iter()
         .map(|m| (m.entity_id.as_str(), m.entity_name.as_str()))
-        .chain(input.facts.iter().map(|f| (f.entity_id.as_str(), f.entity_name.as_str())))
+        .chain(
+            input
+                .facts
+                .iter()
+                .map(|f| (f.entity_id.as_str(), f.entity_name.as_str())),
+        )
     {
         if !input.entities.iter().any(|e| e.id == id) {
             others.insert(id, name);
         }
     }
-    out.extend(others.into_iter().map(|(i, n)| (i.to_string(), n.to_string())));
+    out.extend(
+        others
+            .into_iter()
+            .map(|(i, n)| (i.to_string(), n.to_string())),
+    );
     out
 }
 
@@ -197,8 +210,7 @@ fn parks(input: &ReportInput, main: &[String]) -> Vec<Park> {
             .or_default()
             .push(c);
     }
-    let has_facts: HashSet<&str> =
-        input.facts.iter().map(|f| f.entity_id.as_str()).collect();
+    let has_facts: HashSet<&str> = input.facts.iter().map(|f| f.entity_id.as_str()).collect();
     let name_of = |code: &str| {
         input
             .indicators
@@ -233,7 +245,12 @@ fn parks(input: &ReportInput, main: &[String]) -> Vec<Park> {
                     .map(|e| e.scope)
                     .unwrap_or(crate::model::Scope::Park);
                 let rows: Option<Vec<&Monthly>> = rows
-                    .map(|r| r.iter().copied().filter(|m| m.scope == scope).collect::<Vec<_>>())
+                    .map(|r| {
+                        r.iter()
+                            .copied()
+                            .filter(|m| m.scope == scope)
+                            .collect::<Vec<_>>()
+                    })
                     .filter(|r| !r.is_empty());
                 let year = rows.as_ref().and_then(|r| r.iter().map(|m| m.year).max());
                 let chart = rows.zip(year).map(|(rows, y)| {
@@ -314,19 +331,39 @@ fn conflicts(input: &ReportInput) -> Vec<ConflictRow> {
         .checks
         .iter()
         .filter(|c| c.rule == "conflict")
-        .map(|c| ((c.entity_id.as_str(), c.indicator.as_str(), c.year, c.month_from, c.month_to), c))
+        .map(|c| {
+            (
+                (
+                    c.entity_id.as_str(),
+                    c.indicator.as_str(),
+                    c.year,
+                    c.month_from,
+                    c.month_to,
+                ),
+                c,
+            )
+        })
         .collect();
     input
         .facts
         .iter()
         .filter(|f| f.conflict)
         .map(|f| {
-            let check = by_key.get(&(f.entity_id.as_str(), f.indicator.as_str(), f.year, f.month_from, f.month_to));
+            let check = by_key.get(&(
+                f.entity_id.as_str(),
+                f.indicator.as_str(),
+                f.year,
+                f.month_from,
+                f.month_to,
+            ));
             ConflictRow {
                 entity: f.entity_name.clone(),
                 indicator: f.indicator_name.clone(),
                 period: period(f.year, f.month_from, f.month_to),
-                value: f.value.map(|v| format!("{v} {}", f.unit)).unwrap_or_default(),
+                value: f
+                    .value
+                    .map(|v| format!("{v} {}", f.unit))
+                    .unwrap_or_default(),
                 winner: f.winner_source_kind.as_str().to_string(),
                 sources: f.sources.replace(';', " "),
                 why: check
@@ -365,7 +402,10 @@ fn reject_groups(rejects: &[Reject]) -> Vec<RejectGroup> {
 
 /// The page of a retained run, from its published tables, with the changes since the
 /// run before it.
-pub fn render_run(p: &crate::config::pipeline::Pipeline, run_dir: &std::path::Path) -> Result<String> {
+pub fn render_run(
+    p: &crate::config::pipeline::Pipeline,
+    run_dir: &std::path::Path,
+) -> Result<String> {
     use crate::publish::read_back;
     let manifest = read_back::manifest(run_dir)?;
     let facts = read_back::table::<Fact>(run_dir)?;

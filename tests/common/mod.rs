@@ -98,7 +98,12 @@ pub fn table_bytes(run: &Path, name: &str) -> Vec<u8> {
     files
         .iter()
         .flat_map(|f| {
-            let mut b = f.strip_prefix(run).unwrap().to_string_lossy().into_owned().into_bytes();
+            let mut b = f
+                .strip_prefix(run)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+                .into_bytes();
             b.extend(std::fs::read(f).expect("table file"));
             b
         })

@@ -131,7 +131,13 @@ pub fn detect(
                     .filter(|(_, t)| {
                         matches!(
                             column_role(t, layout),
-                            Some(Col::Month(_) | Col::Ytd(_) | Col::Prior(_) | Col::Yoy(_) | Col::Value)
+                            Some(
+                                Col::Month(_)
+                                    | Col::Ytd(_)
+                                    | Col::Prior(_)
+                                    | Col::Yoy(_)
+                                    | Col::Value
+                            )
                         ) || names_indicator(t)
                     })
                     .count()

@@ -190,9 +190,8 @@ static TITLE_PARK_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static pattern")
 });
 /// A title with no period: `示范园区主要经济指标完成情况`.
-static TITLE_PARK_BARE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(.+?)(?:主要|经济|统计|指标)").expect("static pattern")
-});
+static TITLE_PARK_BARE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(.+?)(?:主要|经济|统计|指标)").expect("static pattern"));
 
 /// The park a sheet is about: a pipeline entity named in the title or file name, else (open entities) the title's own name.
 fn sheet_entity(
@@ -224,11 +223,7 @@ fn sheet_entity(
                 .captures(t)
                 .map(|c| c[1].trim().to_string())
         })
-        .or_else(|| {
-            TITLE_PARK_BARE
-                .captures(t)
-                .map(|c| c[1].trim().to_string())
-        })?;
+        .or_else(|| TITLE_PARK_BARE.captures(t).map(|c| c[1].trim().to_string()))?;
     ctx.entities.resolve(&name)
 }
 

@@ -25,7 +25,11 @@ pub fn check_chains(bytes: &[u8]) -> Result<(), String> {
 }
 
 fn tables(bytes: &[u8]) -> Result<Tables, String> {
-    let bad = |what: &str| Err(format!("corrupt OLE container: {what}; the file cannot be read safely"));
+    let bad = |what: &str| {
+        Err(format!(
+            "corrupt OLE container: {what}; the file cannot be read safely"
+        ))
+    };
     let shift = match bytes.get(0x1E..0x20) {
         Some(s) => u16::from_le_bytes([s[0], s[1]]),
         None => return bad("no header"),
@@ -52,7 +56,11 @@ fn tables(bytes: &[u8]) -> Result<Tables, String> {
             return bad("a DIFAT sector beyond the end of the file");
         };
         let per = size / 4;
-        fat_ids.extend((0..per - 1).filter_map(|i| u32_at(s, 4 * i)).filter(|id| *id < SPECIAL));
+        fat_ids.extend(
+            (0..per - 1)
+                .filter_map(|i| u32_at(s, 4 * i))
+                .filter(|id| *id < SPECIAL),
+        );
         difat = u32_at(s, 4 * (per - 1)).unwrap_or(END);
     }
     let mut fat: Vec<u32> = Vec::new();
@@ -104,10 +112,18 @@ fn workbook_stream(bytes: &[u8], t: &Tables) -> Option<Vec<u8>> {
         .collect();
     let entries: Vec<&[u8]> = dir.chunks_exact(128).collect();
     let name = |e: &[u8]| {
-        let n = (usize::from(u16::from_le_bytes([e[64], e[65]])) / 2).saturating_sub(1).min(32);
-        String::from_utf16_lossy(&(0..n).map(|i| u16::from_le_bytes([e[2 * i], e[2 * i + 1]])).collect::<Vec<_>>())
+        let n = (usize::from(u16::from_le_bytes([e[64], e[65]])) / 2)
+            .saturating_sub(1)
+            .min(32);
+        String::from_utf16_lossy(
+            &(0..n)
+                .map(|i| u16::from_le_bytes([e[2 * i], e[2 * i + 1]]))
+                .collect::<Vec<_>>(),
+        )
     };
-    let book = entries.iter().find(|e| e[66] == 2 && matches!(name(e).as_str(), "Workbook" | "Book"))?;
+    let book = entries
+        .iter()
+        .find(|e| e[66] == 2 && matches!(name(e).as_str(), "Workbook" | "Book"))?;
     let start = u32_at(book, 116)?;
     let len = u32_at(book, 120)? as usize;
     let mut out = Vec::new();
@@ -155,8 +171,10 @@ pub fn check_dimensions(bytes: &[u8], max_cells: u64) -> Result<(), String> {
             bbox = None;
         }
         // Cell records: row and column first; MULRK and MULBLANK end with their last column.
-        if matches!(typ, 0x0006 | 0x00BD | 0x00BE | 0x00D6 | 0x00FD | 0x0201 | 0x0203 | 0x0204 | 0x0205 | 0x027E)
-            && body.len() >= 4
+        if matches!(
+            typ,
+            0x0006 | 0x00BD | 0x00BE | 0x00D6 | 0x00FD | 0x0201 | 0x0203 | 0x0204 | 0x0205 | 0x027E
+        ) && body.len() >= 4
         {
             let row = u64::from(u16::from_le_bytes([body[0], body[1]]));
             let col = u64::from(u16::from_le_bytes([body[2], body[3]]));
@@ -166,7 +184,12 @@ pub fn check_dimensions(bytes: &[u8], max_cells: u64) -> Result<(), String> {
                 col
             };
             let (r0, r1, c0, c1) = bbox.unwrap_or((row, row, col, col));
-            let b = (r0.min(row), r1.max(row), c0.min(col).min(last), c1.max(col).max(last));
+            let b = (
+                r0.min(row),
+                r1.max(row),
+                c0.min(col).min(last),
+                c1.max(col).max(last),
+            );
             bbox = Some(b);
             let (rows, cols) = (b.1 - b.0 + 1, b.3 - b.2 + 1);
             if rows.saturating_mul(cols) > max_cells {

@@ -31,7 +31,8 @@ static AS_OF: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static pattern")
 });
 static YEAR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:19|20)[0-9]{2}|[〇零一二三四五六七八九]{4})\s*年(?:度)?").expect("static pattern")
+    Regex::new(r"((?:19|20)[0-9]{2}|[〇零一二三四五六七八九]{4})\s*年(?:度)?")
+        .expect("static pattern")
 });
 static MONTH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"(?:((?:19|20)[0-9]{{2}})年)?{M}月份?(?:当月)?")).expect("static pattern")
@@ -118,7 +119,9 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
     }
     let has = |words: &[&str]| words.iter().any(|w| s.contains(w));
     let named = has(&["季度", "半年", "全年", "首季", "今年", "本年", "年初"]);
-    let as_of = has(&["截至", "月底", "月末", "年末", "年底", "目前", "当前", "现有"]);
+    let as_of = has(&[
+        "截至", "月底", "月末", "年末", "年底", "目前", "当前", "现有",
+    ]);
     let dates = if ri || sep || dots >= 2 {
         DATE.find_iter(s).collect()
     } else {
