@@ -59,13 +59,7 @@ pub fn compute(
     let mut warnings = Vec::new();
 
     let t = Instant::now();
-    let found = discover::discover(p).map_err(|e| crate::error::ConfigError {
-        file: p.file.clone(),
-        line: None,
-        key: Some("sources.paths".into()),
-        message: e,
-        hint: "fix the paths of [[sources]] or `output`".into(),
-    })?;
+    let found = discover::discover(p).map_err(|e| paths_error(p, e))?;
     warnings.extend(found.skipped.iter().cloned());
     for g in &found.empty_globs {
         warnings.push(format!(
@@ -153,18 +147,23 @@ pub fn sort_observations(obs: &mut [Observation]) {
     });
 }
 
+/// A path problem of the pipeline (a glob, the output directory) as a config error.
+fn paths_error(p: &Pipeline, message: String) -> crate::error::ConfigError {
+    crate::error::ConfigError {
+        file: p.file.clone(),
+        line: None,
+        key: Some("sources.paths".into()),
+        message,
+        hint: "fix the paths of [[sources]] or `output`".into(),
+    }
+}
+
 /// Runs the pipeline and publishes it: the `run` command.
 pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> {
     let started_at = now_utc();
     let t_all = Instant::now();
     // Refused before anything is created, the output directory included.
-    discover::check_paths(p).map_err(|e| crate::error::ConfigError {
-        file: p.file.clone(),
-        line: None,
-        key: Some("sources.paths".into()),
-        message: e,
-        hint: "fix the paths of [[sources]] or `output`".into(),
-    })?;
+    discover::check_paths(p).map_err(|e| paths_error(p, e))?;
     let _lock = RunLock::acquire(&p.out_dir)?;
     let t = Instant::now();
     let cache = crate::ingest::cache::Cache::load(p, !full);

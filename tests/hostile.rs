@@ -193,7 +193,7 @@ fn every_figure_of_every_input_is_an_observation_or_a_reject() {
                 if matches!(d, Data::Float(_) | Data::Int(_)) {
                     let loc = format!(
                         "{name}!{}{}",
-                        col_name(c0 as usize + c),
+                        parkstat::ingest::sheet::grid::col_letters(c0 as usize + c),
                         r0 as usize + r + 1
                     );
                     counted += 1;
@@ -281,19 +281,6 @@ fn growth_cell_carried(
                     cell.trim_start_matches(|c: char| c.is_ascii_uppercase()) == suffix
                 })
         })
-}
-
-fn col_name(mut c: usize) -> String {
-    let mut s = Vec::new();
-    loop {
-        s.push(b'A' + (c % 26) as u8);
-        if c < 26 {
-            break;
-        }
-        c = c / 26 - 1;
-    }
-    s.reverse();
-    String::from_utf8(s).unwrap()
 }
 
 /// CSV the tool writes cannot smuggle a formula into a spreadsheet: text starting with
