@@ -184,7 +184,16 @@ fn cases() -> Vec<Case> {
                 project().join("tests/fixtures/fuzz/sheet-xls-dimensions-reserve.xls"),
             )
             .unwrap(),
-            expect: Expect::FileError("declares a sheet of 1073741831 rows"),
+            expect: Expect::FileError("declares a sheet of 1073741830 rows"),
+        },
+        Case {
+            name: "an xls whose sheet offset lands on a DIMENSIONS record of 2.4·10⁹ rows (found by fuzzing: 3.5 PB reserved)",
+            file: "a.xls",
+            bytes: std::fs::read(
+                project().join("tests/fixtures/fuzz/sheet-xls-dimensions-offset.xls"),
+            )
+            .unwrap(),
+            expect: Expect::FileError("declares a sheet of 2420431899 rows"),
         },
         Case {
             name:

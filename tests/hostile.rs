@@ -252,6 +252,19 @@ fn every_figure_of_every_input_is_an_observation_or_a_reject() {
             }
         }
     }
+    let growth_locs: HashSet<(String, String)> = placed(&obs)
+        .into_iter()
+        .zip(
+            floats(&obs, "yoy_pct")
+                .into_iter()
+                .zip(floats(&obs, "yoy_pp")),
+        )
+        .filter(|(_, (g, p))| g.is_some() || p.is_some())
+        .map(|(k, _)| k)
+        .collect();
+    let (text_counted, text_missing) = report_figures_accounted(s.path(), &accounted, &growth_locs);
+    counted += text_counted;
+    missing.extend(text_missing);
     assert!(counted > 400, "only {counted} figures counted");
     assert!(
         missing.is_empty(),
@@ -259,6 +272,122 @@ fn every_figure_of_every_input_is_an_observation_or_a_reject() {
         missing.len(),
         missing.join("\n")
     );
+}
+
+/// Report text: every number with a unit in a body clause of `data/reports` is the
+/// span of an observation or reject, or a growth rate carried by the observation of
+/// its level earlier in the sentence, or a not-a-figure the genre has (a name, an
+/// ordinal, a threshold class, the field of a ranking, the article 一). Returns how
+/// many were counted and which were lost.
+fn report_figures_accounted(
+    root: &Path,
+    accounted: &std::collections::HashSet<(String, String)>,
+    with_growth: &std::collections::HashSet<(String, String)>,
+) -> (usize, Vec<String>) {
+    use parkstat::config::dictionary::Dictionaries;
+    use parkstat::ingest::text::{body, lines};
+    use std::collections::BTreeMap;
+
+    let dicts = Dictionaries::builtin().unwrap();
+    let number =
+        regex::Regex::new(r"[0-9]+(?:\.[0-9]+)?|[〇零一二两三四五六七八九十百千万亿]+").unwrap();
+    let mut counted = 0;
+    let mut missing = Vec::new();
+    let mut how: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in std::fs::read_dir(root.join("data/reports"))
+        .unwrap()
+        .flatten()
+    {
+        let rel = format!("data/reports/{}", e.file_name().to_string_lossy());
+        let bytes = std::fs::read(e.path()).unwrap();
+        let text = parkstat::ingest::decode::decode(&bytes, None).unwrap().text;
+        let all = lines::lines(&text);
+        let b = body::isolate(&all, &dicts.text);
+        // (line, first col, last col) of every accounted span.
+        let spans_of =
+            |set: &std::collections::HashSet<(String, String)>| -> Vec<(usize, u32, u32)> {
+                set.iter()
+                    .filter(|(p, _)| *p == rel)
+                    .filter_map(|(_, l)| {
+                        let (line, cols) = l.strip_prefix('L')?.split_once(':')?;
+                        let (a, z) = cols.split_once('-')?;
+                        Some((line.parse().ok()?, a.parse().ok()?, z.parse().ok()?))
+                    })
+                    .collect()
+            };
+        let spans = spans_of(accounted);
+        let growth_spans = spans_of(with_growth);
+        for line in &all[b.start..b.end] {
+            let t = &line.text;
+            let mut clause_start = 0;
+            let mut sentence_start = 0;
+            for (i, c) in t.char_indices().chain(std::iter::once((t.len(), '。'))) {
+                if !"。;!?,:".contains(c) {
+                    continue;
+                }
+                let (cs, ce) = (clause_start, i);
+                clause_start = i + c.len_utf8();
+                let sentence_col = line.col_at(sentence_start);
+                if "。;!?".contains(c) {
+                    sentence_start = clause_start;
+                }
+                for m in number.find_iter(&t[cs..ce]) {
+                    let (ns, ne) = (cs + m.start(), cs + m.end());
+                    let after = t[ne..].trim_start_matches(['余', '多']);
+                    let Some(unit) = dicts.units.unit_at(after, 0) else {
+                        continue;
+                    };
+                    counted += 1;
+                    let (a, z) = (line.col_at(ns), line.col_at(ne - 1));
+                    let own = spans
+                        .iter()
+                        .any(|&(l, sa, sz)| l == line.number && sa <= z && a <= sz);
+                    let prev = t[..ns].chars().next_back();
+                    let tail = &after[unit.len()..];
+                    let growth_carried = ["%", "倍", "个百分点"].contains(&unit)
+                        && growth_spans
+                            .iter()
+                            .any(|&(l, ga, _)| l == line.number && sentence_col <= ga && ga < a);
+                    let clause = t[cs..ce].trim();
+                    let why = if own {
+                        "its own observation or reject"
+                    } else if growth_carried {
+                        "a growth rate carried by its level's observation"
+                    } else if clause.starts_with('在') && clause.ends_with('中') {
+                        "the field of a ranking (在全省96家…中)"
+                    } else if prev.is_some_and(|c| c.is_ascii_alphabetic())
+                        || t[ne..].starts_with(|c: char| c.is_ascii_alphabetic())
+                    {
+                        "a name (5G)"
+                    } else if t[..ns].ends_with('第') {
+                        "an ordinal"
+                    } else if tail.starts_with('的')
+                        || ["以上", "以下", "及以上", "以内"].iter().any(|w| {
+                            tail.strip_prefix(w).is_some_and(|r| {
+                                r.chars().next().is_some_and(|c| !"。;!?,:、)".contains(c))
+                            })
+                        })
+                    {
+                        "a threshold naming a class"
+                    } else if m.as_str() == "一" {
+                        "the article 一"
+                    } else {
+                        missing.push(format!(
+                            "{rel} L{}:{a}-{z} {}{unit} in `{}`",
+                            line.number,
+                            m.as_str(),
+                            &t[cs..ce]
+                        ));
+                        continue;
+                    };
+                    *how.entry(why).or_default() += 1;
+                }
+            }
+        }
+    }
+    eprintln!("report text: {counted} figures: {how:?}");
+    assert!(counted > 100, "only {counted} report figures counted");
+    (counted, missing)
 }
 
 /// A growth cell of a sheet row is carried by an observation of that row with `yoy_pct`.
@@ -393,10 +522,50 @@ fn resource_limits_fail_one_file_each_and_the_run_goes_on() {
     )
     .unwrap();
     std::fs::write(data.join("nested.xlsx"), nested_xml_workbook(200_000)).unwrap();
+    // OpenDocument: a readable sheet, and two that repeat one filled cell into 1.6·10¹⁰
+    // and 3.3·10⁷ cells (calamine builds an .ods whole when it opens it).
+    let s = |v: &str| {
+        format!("<table:table-cell office:value-type=\"string\"><text:p>{v}</text:p></table:table-cell>")
+    };
+    let n = |v: u32| {
+        format!("<table:table-cell office:value-type=\"float\" office:value=\"{v}\"><text:p>{v}</text:p></table:table-cell>")
+    };
+    let header: String = ["园区", "指标", "年份", "期间", "数值", "单位"]
+        .map(s)
+        .concat();
+    let row = [
+        s("示范园区"),
+        s("利润总额"),
+        n(2024),
+        s("1-8月"),
+        n(7),
+        s("万元"),
+    ]
+    .concat();
+    std::fs::write(
+        data.join("good.ods"),
+        ods(&format!(
+            "<table:table-row>{header}</table:table-row><table:table-row>{row}</table:table-row>"
+        )),
+    )
+    .unwrap();
+    let wide = "<table:table-cell office:value-type=\"float\" office:value=\"1\" table:number-columns-repeated=\"16384\"><text:p>1</text:p></table:table-cell>";
+    std::fs::write(
+        data.join("repeated.ods"),
+        ods(&format!(
+            "<table:table-row table:number-rows-repeated=\"1000000\">{wide}</table:table-row>"
+        )),
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("rows.ods"),
+        ods(&format!("<table:table-row>{wide}</table:table-row>").repeat(2000)),
+    )
+    .unwrap();
     let file = pipeline(
         d.path(),
         "",
-        "[limits]\nmax_inflated_mb = 1\n\n[[sources]]\nkind = \"csv\"\npaths = [\"data/*.csv\"]\n\n[[sources]]\nkind = \"sheet\"\npaths = [\"data/*.xlsx\"]\n\n[[sources]]\nkind = \"text\"\npaths = [\"data/*.txt\"]\n",
+        "[limits]\nmax_inflated_mb = 1\n\n[[sources]]\nkind = \"csv\"\npaths = [\"data/*.csv\"]\n\n[[sources]]\nkind = \"sheet\"\npaths = [\"data/*.xlsx\", \"data/*.ods\"]\n\n[[sources]]\nkind = \"text\"\npaths = [\"data/*.txt\"]\n",
     );
     let (out, peak_mb) = run_capped(&file);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
@@ -417,12 +586,42 @@ fn resource_limits_fail_one_file_each_and_the_run_goes_on() {
         "{failed:?}"
     );
     assert!(reason("data/bomb.xlsx").contains("inflate"), "{failed:?}");
+    for f in ["data/repeated.ods", "data/rows.ods"] {
+        assert!(
+            reason(f).contains("once its repeated cells are laid out"),
+            "{failed:?}"
+        );
+    }
     assert!(reason("data/long.txt").contains("line 1 is"), "{failed:?}");
     assert!(reason("data/field.csv").contains("line 3 is"), "{failed:?}");
     assert!(failed.iter().all(|(_, e)| !e.contains('\n')));
     // The good input is published.
     let obs = read_parquet(&d.path().join("out/p/current/observations.parquet"));
-    assert_eq!(obs.height(), 1);
+    assert_eq!(obs.height(), 2);
+}
+
+/// An OpenDocument spreadsheet of one sheet holding `rows`.
+fn ods(rows: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut out);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    z.start_file("mimetype", stored).unwrap();
+    z.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    z.start_file("content.xml", deflated).unwrap();
+    write!(
+        z,
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="S1">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    )
+    .unwrap();
+    z.start_file("META-INF/manifest.xml", deflated).unwrap();
+    z.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#).unwrap();
+    z.finish().unwrap();
+    out.into_inner()
 }
 
 /// A workbook whose sheet XML nests 200,000 elements deep.

@@ -3,6 +3,7 @@
 
 pub mod grid;
 pub mod layout;
+pub mod ods;
 pub mod ole;
 
 use std::io::Cursor;
@@ -32,6 +33,9 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         ole::check_chains(&bytes)?;
         ole::check_dimensions(&bytes, ctx.limits.max_sheet_cells)?;
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        ods::check_repeats(&bytes, ctx.limits.max_sheet_cells)?;
     }
     let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| one_line(&format!("not a readable workbook: {e}")))?;
