@@ -14,6 +14,10 @@ use parkstat::config::pipeline::Pipeline;
 use parkstat::ingest::{decode, text, SourceContext};
 use parkstat::model::SourceKind;
 
+/// The allocator the `parkstat` binary runs with.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn encode(text: &str, encoding: &str, bom: bool) -> Vec<u8> {
     match encoding {
         "GB18030" => encoding_rs::GB18030.encode(text).0.into_owned(),

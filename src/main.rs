@@ -9,6 +9,11 @@ use clap::{Parser, Subcommand};
 use parkstat::cli;
 use parkstat::error::{exit, exit_code_of};
 
+/// A run makes millions of short strings (every figure's names, units and lineage);
+/// glibc's malloc and free took an eighth of text extraction, mimalloc a fraction of that.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "parkstat",

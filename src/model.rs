@@ -5,6 +5,8 @@
 //! rename one.
 
 use polars::prelude::{polars_err, Column, DataFrame, NamedFrom, PolarsResult, Series};
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 /// Geographic scope of a figure: the park itself or an area around it.
@@ -166,6 +168,8 @@ column_via!(String, &str, |v| v.as_str(), str, |r| required(r)
 column_via!(Option<String>, Option<&str>, |v| v.as_deref(), str, |r| Ok(
     r.map(str::to_string)
 ));
+column_via!(Arc<str>, &str, |v| &**v, str, |r| required(r)
+    .map(Arc::from));
 column_via!(i32, i32, |v| *v, i32, |r| required(r));
 column_via!(u32, u32, |v| *v, u32, |r| required(r));
 column_via!(Option<u32>, Option<u32>, |v| *v, u32, |r| Ok(r));
@@ -269,10 +273,12 @@ table! {
         share_pct: Option<f64>,
         share_of: Option<String>,
         source_kind: SourceKind,
-        source_path: String,
-        source_sha256: String,
+        /// Shared by every row of one input (a clone is a count, not a copy).
+        source_path: Arc<str>,
+        source_sha256: Arc<str>,
         locator: String,
-        excerpt: String,
+        /// Shared by every figure of one sentence.
+        excerpt: Arc<str>,
         /// Extension: the class a figure is of (`年产值超亿元`, `相对全省平均水平`); part of the fact key.
         qualifier: Option<String>,
     }

@@ -83,8 +83,10 @@ pub struct TextRules {
     pub growth_down: Vec<String>,
     pub pp_up: Vec<String>,
     pub pp_down: Vec<String>,
-    pub other_base: Vec<String>,
-    pub contribution: Vec<String>,
+    /// Growth against another base (`环比`): one automaton, asked of every rate.
+    pub other_base: AhoCorasick,
+    /// A contribution to growth (`拉动`): one automaton, asked of every rate.
+    pub contribution: AhoCorasick,
     pub to_level: Vec<String>,
     pub rank_change: Vec<String>,
     pub target: Vec<String>,
@@ -134,8 +136,10 @@ impl TextRules {
             growth_down: longest_first(f.growth.down.clone()),
             pp_up: longest_first(f.growth.pp_up.clone()),
             pp_down: longest_first(f.growth.pp_down.clone()),
-            other_base: f.growth.other_base.clone(),
-            contribution: f.growth.contribution.clone(),
+            other_base: AhoCorasick::new(&f.growth.other_base)
+                .map_err(|e| format!("other_base words: {e}"))?,
+            contribution: AhoCorasick::new(&f.growth.contribution)
+                .map_err(|e| format!("contribution words: {e}"))?,
             to_level: f.growth.to_level.clone(),
             rank_change: f.growth.rank_change.clone(),
             target: f.modality.target.clone(),

@@ -144,7 +144,7 @@ impl Cache {
         for (o, t) in observations.iter_mut().zip(tolerance.iter()) {
             o.tolerance = t?;
             // Rows of another input mean an index that does not fit its file.
-            if o.source_sha256 != sha256 {
+            if &*o.source_sha256 != sha256 {
                 return None;
             }
         }

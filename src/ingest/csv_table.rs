@@ -304,7 +304,7 @@ fn read_row(
                 y,
                 p,
                 locator,
-                whole_row.clone(),
+                whole_row.as_str().into(),
             )
         };
         match fig.into_observation(&ctx.src, &ctx.dicts.units) {

@@ -33,27 +33,31 @@ pub fn decode(bytes: &[u8], forced: Option<&str>) -> Result<Decoded, String> {
             encoding: "UTF-8",
         });
     }
+    // Chinese statistics files that are not UTF-8 are GB18030 in practice: a strict
+    // reading where nine in ten non-ASCII characters are Chinese is taken without
+    // asking the detector.
+    let gb = strict(bytes, GB18030);
+    if let Ok(d) = &gb {
+        let (mut cjk, mut non_ascii) = (0usize, 0usize);
+        for c in d.text.chars().filter(|c| !c.is_ascii()) {
+            non_ascii += 1;
+            // Hanzi, and the full-width and CJK punctuation Chinese text is set with.
+            cjk += usize::from(
+                matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3000}'..='\u{303f}' | '\u{ff00}'..='\u{ffef}' | '\u{2018}'..='\u{201d}' | '\u{2026}' | '\u{2014}'),
+            );
+        }
+        if non_ascii > 0 && cjk * 10 >= non_ascii * 9 {
+            return gb;
+        }
+    }
     let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     // The first KiB tells the encoding as well as the whole file does (some
-    // 500 Chinese characters); the whole file is then decoded strictly.
+    // 500 Chinese characters).
     let sample = &bytes[..bytes.len().min(1024)];
     det.feed(sample, sample.len() == bytes.len());
     let guess = det.guess(None, chardetng::Utf8Detection::Deny);
     if guess == GB18030 || guess.name() == "GBK" {
-        return strict(bytes, GB18030);
-    }
-    // Chinese statistics files that are not UTF-8 are GB18030 in practice; accept
-    // that reading only when every byte decodes and most characters are CJK.
-    if let Ok(d) = strict(bytes, GB18030) {
-        let cjk = d
-            .text
-            .chars()
-            .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-            .count();
-        let non_ascii = d.text.chars().filter(|c| !c.is_ascii()).count();
-        if non_ascii > 0 && cjk * 10 >= non_ascii * 9 {
-            return Ok(d);
-        }
+        return gb;
     }
     Err(format!(
         "not UTF-8 or GB18030 (it looks like {}); convert it to UTF-8, or set `encoding = \"...\"` on its [[sources]] entry",

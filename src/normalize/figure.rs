@@ -4,6 +4,8 @@
 //! [`Figure::into_observation`], so unit conversion and unit checks happen
 //! in one place.
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
 use super::indicator::IndicatorDef;
@@ -18,8 +20,8 @@ use crate::model::{Observation, Reject, Scope, SourceKind};
 pub struct SourceRef {
     pub kind: SourceKind,
     /// Relative to the pipeline root.
-    pub path: String,
-    pub sha256: String,
+    pub path: Arc<str>,
+    pub sha256: Arc<str>,
     /// The hasher state after `sha256`, for the ids of this input's observations.
     pub id_prefix: Option<(String, Sha256)>,
 }
@@ -29,9 +31,9 @@ impl SourceRef {
         let prefix = Sha256::new().chain_update(sha256.as_bytes());
         SourceRef {
             kind,
-            path,
+            path: path.into(),
             id_prefix: Some((sha256.clone(), prefix)),
-            sha256,
+            sha256: sha256.into(),
         }
     }
 
@@ -43,12 +45,12 @@ impl SourceRef {
         reason: impl Into<String>,
     ) -> Reject {
         Reject {
-            source_path: self.path.clone(),
+            source_path: self.path.to_string(),
             locator: locator.into(),
             raw: raw.into(),
             reason: reason.into(),
             source_kind: self.kind,
-            source_sha256: self.sha256.clone(),
+            source_sha256: self.sha256.to_string(),
             value: None,
             unit: None,
         }
@@ -77,7 +79,7 @@ pub struct Figure<'a> {
     /// A multiple of a comparator (`为全省平均水平的1.6倍`): kept in 倍 whatever the indicator's unit.
     pub relative: bool,
     pub locator: String,
-    pub excerpt: String,
+    pub excerpt: Arc<str>,
 }
 
 impl<'a> Figure<'a> {
@@ -90,7 +92,7 @@ impl<'a> Figure<'a> {
         year: i32,
         period: Period,
         locator: String,
-        excerpt: String,
+        excerpt: Arc<str>,
     ) -> Figure<'a> {
         Figure {
             entity,
@@ -193,7 +195,7 @@ impl Figure<'_> {
                     ),
                 );
                 r.value = Some(d.to_f64());
-                r.unit = Some(conv.canonical);
+                r.unit = Some(conv.canonical.to_string());
                 return Err(r);
             }
             if conv.count && d.to_f64() < 0.0 {
@@ -206,17 +208,17 @@ impl Figure<'_> {
                     ),
                 );
                 r.value = Some(d.to_f64());
-                r.unit = Some(conv.canonical);
+                r.unit = Some(conv.canonical.to_string());
                 return Err(r);
             }
             let (v, tol) = conv.factor.apply(d);
             value = Some(v);
             tolerance = tol;
-            unit = conv.canonical;
+            unit = conv.canonical.to_string();
         }
         Ok(Observation {
             obs_id: match &src.id_prefix {
-                Some(h) if h.0 == src.sha256 => {
+                Some(h) if *h.0 == *src.sha256 => {
                     obs_id_from(h.1.clone(), &self.locator, &self.indicator.code)
                 }
                 _ => obs_id(&src.sha256, &self.locator, &self.indicator.code),

@@ -56,7 +56,8 @@ impl Factor {
 /// A resolved unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitConv {
-    pub canonical: String,
+    /// Shared: resolved for every figure, so a clone must not allocate.
+    pub canonical: std::sync::Arc<str>,
     pub factor: Factor,
     /// A unit of counted things (家, 个, 人): a negative value is impossible.
     pub count: bool,
@@ -110,7 +111,7 @@ impl UnitTable {
         }
         for b in &f.base {
             let conv = UnitConv {
-                canonical: b.canonical.clone(),
+                canonical: b.canonical.as_str().into(),
                 factor: Factor::from_f64(b.factor),
                 count: b.count,
             };
@@ -172,8 +173,7 @@ impl UnitTable {
             return Some(c.clone());
         }
         // Longest base suffix whose prefix is a scale word.
-        let starts: Vec<usize> = key.char_indices().map(|(i, _)| i).collect();
-        for &i in starts.iter().skip(1) {
+        for (i, _) in key.char_indices().skip(1) {
             let (prefix, suffix) = key.split_at(i);
             if suffix.chars().count() > self.max_base_chars {
                 continue;
@@ -218,7 +218,7 @@ mod tests {
     fn scale_times_base() {
         let d = table();
         let u = d.units.resolve("亿千瓦时").unwrap();
-        assert_eq!(u.canonical, "千瓦时");
+        assert_eq!(&*u.canonical, "千瓦时");
         assert_eq!(u.factor, Factor::Pow10(8));
         let (v, tol) = u.factor.apply(Decimal::parse("7").unwrap());
         assert_eq!(v, 700_000_000.0);
@@ -226,8 +226,8 @@ mod tests {
         assert_eq!(d.units.resolve("千瓦时").unwrap().factor, Factor::Pow10(0));
         assert_eq!(d.units.resolve("万元").unwrap().factor, Factor::Pow10(4));
         assert_eq!(d.units.resolve("万亿元").unwrap().factor, Factor::Pow10(12));
-        assert_eq!(d.units.resolve("亿度").unwrap().canonical, "千瓦时");
-        assert_eq!(d.units.resolve("万美元").unwrap().canonical, "美元");
+        assert_eq!(&*d.units.resolve("亿度").unwrap().canonical, "千瓦时");
+        assert_eq!(&*d.units.resolve("万美元").unwrap().canonical, "美元");
         assert_eq!(
             d.units.resolve("万立方米").unwrap().factor,
             Factor::Pow10(4)
@@ -237,12 +237,12 @@ mod tests {
     #[test]
     fn aliases_and_widths() {
         let d = table();
-        assert_eq!(d.units.resolve("台（套）").unwrap().canonical, "台");
-        assert_eq!(d.units.resolve("台(套)").unwrap().canonical, "台");
-        assert_eq!(d.units.resolve("％").unwrap().canonical, "%");
+        assert_eq!(&*d.units.resolve("台（套）").unwrap().canonical, "台");
+        assert_eq!(&*d.units.resolve("台(套)").unwrap().canonical, "台");
+        assert_eq!(&*d.units.resolve("％").unwrap().canonical, "%");
         assert_eq!(d.units.resolve("公顷").unwrap().factor, Factor::Other(15.0));
-        assert_eq!(d.units.resolve("万人").unwrap().canonical, "人");
-        assert_eq!(d.units.resolve("台/万人").unwrap().canonical, "台/万人");
+        assert_eq!(&*d.units.resolve("万人").unwrap().canonical, "人");
+        assert_eq!(&*d.units.resolve("台/万人").unwrap().canonical, "台/万人");
         assert!(d.units.resolve("亿千").is_none());
         assert!(d.units.resolve("").is_none());
         assert!(d.units.resolve("斤").is_none());

@@ -644,7 +644,7 @@ fn read_row(
                 y,
                 period,
                 locator,
-                v.label.trim().to_string(),
+                v.label.trim().into(),
             )
         };
         match fig.into_observation(&ctx.src, &ctx.dicts.units) {

@@ -89,26 +89,39 @@ impl Pending {
     }
 }
 
-/// Clause boundaries of a sentence: `,` `;` `:` end a clause; `、` does not.
-fn clause_starts(s: &str) -> Vec<usize> {
-    let mut v = vec![0];
-    for (i, c) in s.char_indices() {
-        if matches!(c, ',' | ';' | ':' | '。' | '!' | '?') {
-            v.push(i + c.len_utf8());
-        }
-    }
-    v
+/// What one pass over a sentence's characters tells: where its clauses start
+/// (`,` `;` `:` end a clause; `、` does not), the spans inside quotes or book-title
+/// marks (names, never figures), and whether label matching needs a view without
+/// quote marks and spaces.
+struct Shape {
+    clause_starts: Vec<usize>,
+    quoted: Vec<(usize, usize)>,
+    needs_view: bool,
 }
 
-fn clause_of(starts: &[usize], i: usize) -> usize {
-    starts.partition_point(|&s| s <= i).saturating_sub(1)
-}
-
-/// Spans inside quotes or book-title marks: names, never figures.
-fn quoted(s: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+fn shape(s: &str) -> Shape {
+    let mut clause_starts = vec![0];
+    let mut quoted = Vec::new();
+    let mut needs_view = false;
     let mut open: Option<(usize, char)> = None;
     for (i, c) in s.char_indices() {
+        if c.is_ascii() {
+            match c {
+                ',' | ';' | ':' | '!' | '?' => clause_starts.push(i + 1),
+                '"' => needs_view = true,
+                _ => needs_view |= c.is_ascii_whitespace(),
+            }
+            if c != '"' {
+                continue;
+            }
+        } else if ('\u{4e00}'..='\u{9fff}').contains(&c) {
+            continue; // hanzi: the bulk of a sentence
+        }
+        match c {
+            '。' => clause_starts.push(i + c.len_utf8()),
+            '“' | '”' | '「' | '」' | '『' | '』' => needs_view = true,
+            _ => needs_view |= c.is_whitespace(),
+        }
         match (open, c) {
             (None, '“' | '《' | '「' | '"' | '『') => open = Some((i, c)),
             (Some((a, o)), _)
@@ -117,13 +130,21 @@ fn quoted(s: &str) -> Vec<(usize, usize)> {
                     ('“', '”') | ('《', '》') | ('「', '」') | ('"', '"') | ('『', '』')
                 ) =>
             {
-                out.push((a, i + c.len_utf8()));
+                quoted.push((a, i + c.len_utf8()));
                 open = None;
             }
             _ => {}
         }
     }
-    out
+    Shape {
+        clause_starts,
+        quoted,
+        needs_view,
+    }
+}
+
+fn clause_of(starts: &[usize], i: usize) -> usize {
+    starts.partition_point(|&s| s <= i).saturating_sub(1)
 }
 
 /// `在全省120家省级开发区中`: the count of peers a rank is among.
@@ -148,9 +169,8 @@ fn denominators(s: &str, scope_words: &[(String, Scope)]) -> Vec<(usize, usize)>
 }
 
 /// The text with quote marks and spaces removed, for matching labels; and where each byte came from.
-fn match_view(s: &str) -> (std::borrow::Cow<'_, str>, Option<Vec<usize>>) {
-    if !s.contains(['“', '”', '"', '「', '」', '『', '』']) && !s.contains(char::is_whitespace)
-    {
+fn match_view(s: &str, needed: bool) -> (std::borrow::Cow<'_, str>, Option<Vec<usize>>) {
+    if !needed {
         return (std::borrow::Cow::Borrowed(s), None);
     }
     let mut t = String::with_capacity(s.len());
@@ -191,12 +211,13 @@ pub fn sentence(
     }) {
         doc.paragraph.set(Some(p));
     }
-    let quotes = quoted(s);
+    let shape = shape(s);
+    let quotes = &shape.quoted;
     let denoms = denominators(s, &rules.scope_words);
     let mut masked: Vec<(usize, usize)> = times.iter().map(|t| (t.start, t.end)).collect();
-    masked.extend(&quotes);
+    masked.extend(quotes);
     masked.extend(&denoms);
-    let starts = clause_starts(s);
+    let starts = shape.clause_starts;
     let clause_start = |i: usize| starts[clause_of(&starts, i)];
     let clause_end = |i: usize| {
         starts
@@ -208,7 +229,7 @@ pub fn sentence(
     if found.iter().all(|sp| sp.role == Role::NotAFigure) {
         return;
     }
-    let (mtext, mmap) = match_view(s);
+    let (mtext, mmap) = match_view(s, shape.needs_view);
     let at = |i: usize| mmap.as_ref().map(|m| m[i.min(m.len() - 1)]).unwrap_or(i);
     let labels: Vec<LabelMatch> = table
         .find_in(&mtext)
@@ -630,7 +651,7 @@ pub fn sentence(
     if pending.is_empty() {
         return;
     }
-    let excerpt = line.orig_slice(offset, offset + s.len()).trim().to_string();
+    let excerpt: std::sync::Arc<str> = line.orig_slice(offset, offset + s.len()).trim().into();
     for p in pending {
         let def = table.def(p.def);
         let entity = doc.entity_for(p.scope);

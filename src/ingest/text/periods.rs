@@ -9,6 +9,17 @@ use crate::normalize::period::{small_number, Period};
 
 const M: &str = r"([0-9]{1,2}|[一二三四五六七八九十]{1,3})";
 
+/// Words that name a period or an as-of date: a sentence without one skips those scans.
+static NAMED_WORDS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new(["季度", "半年", "全年", "首季", "今年", "本年", "年初"])
+        .expect("static words")
+});
+static AS_OF_WORDS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new([
+        "截至", "月底", "月末", "年末", "年底", "目前", "当前", "现有",
+    ])
+    .expect("static words")
+});
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:19|20)[0-9]{2}\s*年\s*[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*日|(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[0-9]{1,2}月[0-9]{1,2}日")
         .expect("static pattern")
@@ -71,7 +82,77 @@ pub struct TimeSpan {
     pub role: TimeRole,
 }
 
-fn year_of(c: Option<regex::Match>) -> Option<i32> {
+/// A group of a match: where it is and its text.
+#[derive(Clone, Copy)]
+struct Group<'s> {
+    start: usize,
+    end: usize,
+    text: &'s str,
+}
+
+impl<'s> Group<'s> {
+    fn start(&self) -> usize {
+        self.start
+    }
+    fn end(&self) -> usize {
+        self.end
+    }
+    fn as_str(&self) -> &'s str {
+        self.text
+    }
+}
+
+/// One match's groups, read from capture locations that are reused match after match
+/// (`captures_iter` allocates a fresh set for each: a third of this stage's allocations).
+struct Caps<'s, 'l> {
+    s: &'s str,
+    locs: &'l regex::CaptureLocations,
+}
+
+impl<'s> Caps<'s, '_> {
+    fn get(&self, i: usize) -> Option<Group<'s>> {
+        self.locs.get(i).map(|(start, end)| Group {
+            start,
+            end,
+            text: &self.s[start..end],
+        })
+    }
+    fn whole(&self) -> Group<'s> {
+        self.get(0).unwrap_or(Group {
+            start: 0,
+            end: 0,
+            text: "",
+        })
+    }
+    fn str(&self, i: usize) -> &'s str {
+        self.get(i).map_or("", |g| g.text)
+    }
+}
+
+/// Calls `f` with each match of `re` in `s`, left to right, not overlapping.
+fn each_match(re: &Regex, s: &str, mut f: impl FnMut(&Caps)) {
+    if s.is_empty() {
+        return;
+    }
+    let mut locs = re.capture_locations();
+    let mut at = 0;
+    while at <= s.len() {
+        let Some(m) = re.captures_read_at(&mut locs, s, at) else {
+            break;
+        };
+        f(&Caps { s, locs: &locs });
+        at = if m.end() > m.start() {
+            m.end()
+        } else {
+            match s[m.end()..].chars().next() {
+                Some(c) => m.end() + c.len_utf8(),
+                None => break,
+            }
+        };
+    }
+}
+
+fn year_of(c: Option<Group>) -> Option<i32> {
     let t = c?.as_str();
     t.parse().ok().or_else(|| {
         crate::normalize::cn_number::parse_cn(t)
@@ -102,6 +183,8 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
     // match at all: most sentences need one or two of them.
     let (mut yue, mut nian, mut ri, mut sep, mut range_sep, mut dots, mut ge) =
         (false, false, false, false, false, 0, false);
+    // A first character of a named period or an as-of word (searched for only then).
+    let (mut named_char, mut as_of_char) = (false, false);
     for c in s.chars() {
         match c {
             '月' => yue = true,
@@ -114,14 +197,13 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
             '—' | '–' | '~' | '至' | '到' | '－' | '―' => range_sep = true,
             '.' => dots += 1,
             '个' => ge = true,
+            '季' | '半' | '全' | '首' | '今' | '本' => named_char = true,
+            '截' | '目' | '当' | '现' => as_of_char = true,
             _ => {}
         }
     }
-    let has = |words: &[&str]| words.iter().any(|w| s.contains(w));
-    let named = has(&["季度", "半年", "全年", "首季", "今年", "本年", "年初"]);
-    let as_of = has(&[
-        "截至", "月底", "月末", "年末", "年底", "目前", "当前", "现有",
-    ]);
+    let named = (named_char || nian) && NAMED_WORDS.is_match(s);
+    let as_of = (as_of_char || yue || nian) && AS_OF_WORDS.is_match(s);
     let dates = if ri || sep || dots >= 2 {
         DATE.find_iter(s).collect()
     } else {
@@ -131,9 +213,9 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
         push(&mut out, m.start(), m.end(), None, TimeRole::Inert);
     }
     let has_month = yue;
-    for c in RANGE.captures_iter(if has_month && range_sep { s } else { "" }) {
-        let m = c.get(0).expect("whole match");
-        let (a, b) = (small_number(&c[2]), small_number(&c[3]));
+    each_match(&RANGE, if has_month && range_sep { s } else { "" }, |c| {
+        let m = c.whole();
+        let (a, b) = (small_number(c.str(2)), small_number(c.str(3)));
         let role = match (a, b) {
             (Some(a), Some(b)) => Period::span(a, b)
                 .map(TimeRole::Context)
@@ -141,10 +223,10 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
             _ => TimeRole::Inert,
         };
         push(&mut out, m.start(), m.end(), year_of(c.get(1)), role);
-    }
-    for c in FIRST_N.captures_iter(if ge && yue { s } else { "" }) {
-        let m = c.get(0).expect("whole match");
-        let role = small_number(&c[1])
+    });
+    each_match(&FIRST_N, if ge && yue { s } else { "" }, |c| {
+        let m = c.whole();
+        let role = small_number(c.str(1))
             .filter(|n| (1..=12).contains(n))
             .map(|n| TimeRole::Context(Period::ytd(n)));
         push(
@@ -154,11 +236,11 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
             None,
             role.unwrap_or(TimeRole::Inert),
         );
-    }
+    });
 
-    for c in NAMED.captures_iter(if named { s } else { "" }) {
-        let m = c.get(0).expect("whole match");
-        let name = &c[2];
+    each_match(&NAMED, if named { s } else { "" }, |c| {
+        let m = c.whole();
+        let name = c.str(2);
         let role = match name {
             "今年以来" | "年初以来" => TimeRole::YearToDate,
             "今年" | "本年" => TimeRole::YearOnly,
@@ -169,10 +251,10 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
             },
         };
         push(&mut out, m.start(), m.end(), year_of(c.get(1)), role);
-    }
+    });
 
-    for c in AS_OF.captures_iter(if as_of { s } else { "" }) {
-        let m = c.get(0).expect("whole match");
+    each_match(&AS_OF, if as_of { s } else { "" }, |c| {
+        let m = c.whole();
         let month = c
             .get(2)
             .or(c.get(3))
@@ -187,9 +269,9 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
             TimeRole::Now
         };
         push(&mut out, m.start(), m.end(), year_of(c.get(1)), role);
-    }
-    for c in YEAR.captures_iter(if nian { s } else { "" }) {
-        let m = c.get(0).expect("whole match");
+    });
+    each_match(&YEAR, if nian { s } else { "" }, |c| {
+        let m = c.whole();
         push(
             &mut out,
             m.start(),
@@ -197,10 +279,10 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
             year_of(c.get(1)),
             TimeRole::YearOnly,
         );
-    }
-    for c in MONTH.captures_iter(if has_month { s } else { "" }) {
-        let m = c.get(0).expect("whole match");
-        let role = small_number(&c[2])
+    });
+    each_match(&MONTH, if has_month { s } else { "" }, |c| {
+        let m = c.whole();
+        let role = small_number(c.str(2))
             .filter(|n| (1..=12).contains(n))
             .map(|n| TimeRole::Context(Period::month(n)));
         push(
@@ -210,7 +292,7 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
             year_of(c.get(1)),
             role.unwrap_or(TimeRole::Inert),
         );
-    }
+    });
     // A base of comparison or a deadline governs nothing.
     for t in out.iter_mut() {
         let before = s[..t.start].chars().next_back();

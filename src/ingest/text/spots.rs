@@ -324,38 +324,39 @@ pub fn spots<'a>(
 /// The role of a number with a unit, from the words before it in its clause.
 fn classify(clause: &str, unit: &str, value: &mut Option<Decimal>, rules: &TextRules) -> Role {
     let trimmed = clause.trim_end_matches(['了', '为', '达', '约', '近', '超', ' ']);
-    let compared = ["较", "比", "同比"].iter().any(|w| clause.contains(w));
     let to_level = rules.to_level.iter().any(|w| trimmed.ends_with(w.as_str()));
     match unit {
         "位" | "名次" => {
             if ends_with_any(trimmed, &rules.rank_change).is_some()
-                || rules
-                    .rank_change
-                    .iter()
-                    .any(|w| trimmed.ends_with(&format!("{w}了")))
+                || trimmed
+                    .strip_suffix('了')
+                    .is_some_and(|t| ends_with_any(t, &rules.rank_change).is_some())
             {
                 return Role::Reject("a change of rank: no column holds it".into());
             }
             Role::Level
         }
         "个百分点" | "百分点" => {
-            if rules
-                .contribution
-                .iter()
-                .any(|w| clause.contains(w.as_str()))
-            {
+            if rules.contribution.is_match(clause) {
                 return Role::Reject(
                     "a contribution to growth, not a change of this figure".into(),
                 );
             }
-            if rules.other_base.iter().any(|w| clause.contains(w.as_str())) {
+            if rules.other_base.is_match(clause) {
                 return Role::Reject(
                     "a change against another base than last year's same period".into(),
                 );
             }
-            if rules.scope_words.iter().any(|(w, _)| {
-                clause.contains(&format!("高于{w}")) || clause.contains(&format!("低于{w}"))
-            }) {
+            let gap = ["高于", "低于"].iter().any(|cmp| {
+                clause.match_indices(cmp).any(|(i, _)| {
+                    let after = &clause[i + cmp.len()..];
+                    rules
+                        .scope_words
+                        .iter()
+                        .any(|(w, _)| after.starts_with(w.as_str()))
+                })
+            });
+            if gap {
                 return Role::Reject("a gap to another area, not a change over time".into());
             }
             let v = value.map(|d| d.to_f64()).unwrap_or(f64::NAN);
@@ -409,16 +410,12 @@ fn classify(clause: &str, unit: &str, value: &mut Option<Decimal>, rules: &TextR
                 }
                 return Role::Level;
             }
-            if rules.other_base.iter().any(|w| clause.contains(w.as_str())) {
+            if rules.other_base.is_match(clause) {
                 return Role::Reject(
                     "growth against another base than last year's same period".into(),
                 );
             }
-            if rules
-                .contribution
-                .iter()
-                .any(|w| clause.contains(w.as_str()))
-            {
+            if rules.contribution.is_match(clause) {
                 return Role::Reject("a contribution to growth, not a growth rate".into());
             }
             let v = value.map(|d| d.to_f64()).unwrap_or(f64::NAN);
@@ -430,6 +427,8 @@ fn classify(clause: &str, unit: &str, value: &mut Option<Decimal>, rules: &TextR
         _ => {
             let verb = ends_with_any(trimmed, &rules.growth_up)
                 .or_else(|| ends_with_any(trimmed, &rules.growth_down));
+            // Against 较 or 比 (同比 included): a change, not a level.
+            let compared = clause.contains(['较', '比']);
             if !to_level && compared && verb.is_some() {
                 return Role::Reject(
                     "an absolute change against an earlier period: no column holds it".into(),
