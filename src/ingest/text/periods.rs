@@ -152,8 +152,37 @@ fn each_match(re: &Regex, s: &str, mut f: impl FnMut(&Caps)) {
     }
 }
 
+/// Calls `f` with the span and text of each match of `re` in `s`: for patterns whose
+/// groups can be read back from the text, which spares the capture engine.
+fn each_find(re: &Regex, s: &str, mut f: impl FnMut(usize, usize, &str)) {
+    if s.is_empty() {
+        return;
+    }
+    for m in re.find_iter(s) {
+        f(m.start(), m.end(), m.as_str());
+    }
+}
+
+/// A leading `2024年` of a match (the optional year group of NAMED and MONTH) and the rest.
+fn split_year(text: &str) -> (Option<&str>, &str) {
+    let b = text.as_bytes();
+    if b.len() >= 7
+        && (b.starts_with(b"19") || b.starts_with(b"20"))
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && text[4..].starts_with('年')
+    {
+        (Some(&text[..4]), &text[7..])
+    } else {
+        (None, text)
+    }
+}
+
 fn year_of(c: Option<Group>) -> Option<i32> {
-    let t = c?.as_str();
+    year_of_str(c.map(|g| g.as_str()))
+}
+
+fn year_of_str(t: Option<&str>) -> Option<i32> {
+    let t = t?;
     t.parse().ok().or_else(|| {
         crate::normalize::cn_number::parse_cn(t)
             .map(|d| d.mantissa as i32)
@@ -197,13 +226,13 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
             '—' | '–' | '~' | '至' | '到' | '－' | '―' => range_sep = true,
             '.' => dots += 1,
             '个' => ge = true,
-            '季' | '半' | '全' | '首' | '今' | '本' => named_char = true,
-            '截' | '目' | '当' | '现' => as_of_char = true,
+            '季' | '半' | '全' | '首' | '今' | '本' | '初' => named_char = true,
+            '截' | '目' | '当' | '现' | '底' | '末' => as_of_char = true,
             _ => {}
         }
     }
-    let named = (named_char || nian) && NAMED_WORDS.is_match(s);
-    let as_of = (as_of_char || yue || nian) && AS_OF_WORDS.is_match(s);
+    let named = named_char && NAMED_WORDS.is_match(s);
+    let as_of = as_of_char && AS_OF_WORDS.is_match(s);
     let dates = if ri || sep || dots >= 2 {
         DATE.find_iter(s).collect()
     } else {
@@ -213,17 +242,32 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
         push(&mut out, m.start(), m.end(), None, TimeRole::Inert);
     }
     let has_month = yue;
-    each_match(&RANGE, if has_month && range_sep { s } else { "" }, |c| {
-        let m = c.whole();
-        let (a, b) = (small_number(c.str(2)), small_number(c.str(3)));
-        let role = match (a, b) {
-            (Some(a), Some(b)) => Period::span(a, b)
-                .map(TimeRole::Context)
-                .unwrap_or(TimeRole::Inert),
-            _ => TimeRole::Inert,
-        };
-        push(&mut out, m.start(), m.end(), year_of(c.get(1)), role);
-    });
+    each_find(
+        &RANGE,
+        if has_month && range_sep { s } else { "" },
+        |start, end, text| {
+            // (年)? M 月?份? sep M 月份?: the two month numbers are the two runs of numerals.
+            let (year, rest) = split_year(text);
+            let numeral = |c: char| c.is_ascii_digit() || "一二三四五六七八九十".contains(c);
+            let first_end = rest.find(|c: char| !numeral(c)).unwrap_or(rest.len());
+            let after = &rest[first_end..];
+            let second = after
+                .find(numeral)
+                .map(|i| &after[i..])
+                .map(|t| &t[..t.find(|c: char| !numeral(c)).unwrap_or(t.len())]);
+            let (a, b) = (
+                small_number(&rest[..first_end]),
+                second.and_then(small_number),
+            );
+            let role = match (a, b) {
+                (Some(a), Some(b)) => Period::span(a, b)
+                    .map(TimeRole::Context)
+                    .unwrap_or(TimeRole::Inert),
+                _ => TimeRole::Inert,
+            };
+            push(&mut out, start, end, year_of_str(year), role);
+        },
+    );
     each_match(&FIRST_N, if ge && yue { s } else { "" }, |c| {
         let m = c.whole();
         let role = small_number(c.str(1))
@@ -238,9 +282,8 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
         );
     });
 
-    each_match(&NAMED, if named { s } else { "" }, |c| {
-        let m = c.whole();
-        let name = c.str(2);
+    each_find(&NAMED, if named { s } else { "" }, |start, end, text| {
+        let (year, name) = split_year(text);
         let role = match name {
             "今年以来" | "年初以来" => TimeRole::YearToDate,
             "今年" | "本年" => TimeRole::YearOnly,
@@ -250,7 +293,7 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
                 None => TimeRole::Inert,
             },
         };
-        push(&mut out, m.start(), m.end(), year_of(c.get(1)), role);
+        push(&mut out, start, end, year_of_str(year), role);
     });
 
     each_match(&AS_OF, if as_of { s } else { "" }, |c| {
@@ -270,29 +313,30 @@ pub fn time_spans(s: &str) -> Vec<TimeSpan> {
         };
         push(&mut out, m.start(), m.end(), year_of(c.get(1)), role);
     });
-    each_match(&YEAR, if nian { s } else { "" }, |c| {
-        let m = c.whole();
-        push(
-            &mut out,
-            m.start(),
-            m.end(),
-            year_of(c.get(1)),
-            TimeRole::YearOnly,
-        );
+    each_find(&YEAR, if nian { s } else { "" }, |start, end, text| {
+        let year = text.split(|c: char| c.is_whitespace() || c == '年').next();
+        push(&mut out, start, end, year_of_str(year), TimeRole::YearOnly);
     });
-    each_match(&MONTH, if has_month { s } else { "" }, |c| {
-        let m = c.whole();
-        let role = small_number(c.str(2))
-            .filter(|n| (1..=12).contains(n))
-            .map(|n| TimeRole::Context(Period::month(n)));
-        push(
-            &mut out,
-            m.start(),
-            m.end(),
-            year_of(c.get(1)),
-            role.unwrap_or(TimeRole::Inert),
-        );
-    });
+    each_find(
+        &MONTH,
+        if has_month { s } else { "" },
+        |start, end, text| {
+            let (year, rest) = split_year(text);
+            let role = rest
+                .split('月')
+                .next()
+                .and_then(small_number)
+                .filter(|n| (1..=12).contains(n))
+                .map(|n| TimeRole::Context(Period::month(n)));
+            push(
+                &mut out,
+                start,
+                end,
+                year_of_str(year),
+                role.unwrap_or(TimeRole::Inert),
+            );
+        },
+    );
     // A base of comparison or a deadline governs nothing.
     for t in out.iter_mut() {
         let before = s[..t.start].chars().next_back();
