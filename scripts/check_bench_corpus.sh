@@ -32,5 +32,5 @@ paths = ["csv/*.csv"]
 TOML
 cargo build --release -q
 ./target/release/parkstat run "$work/corpus/pipelines/bench.toml" || [ $? -eq 3 ]
-"$venv/bin/python" scripts/to_bench_records.py "$work/out/bench/current/observations.parquet" "$work/records.parquet"
+"$venv/bin/python" scripts/to_bench_records.py "$work/out/bench/current/observations" "$work/records.parquet"
 "$venv/bin/python" "$bench/check.py" "$work/corpus" "$work/records.parquet" --kinds park_xlsx,wide_xlsx,long_csv

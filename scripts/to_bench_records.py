@@ -4,7 +4,7 @@
 row and measure (month, cum, prior_cum, yoy_pct), values in the units the
 file states, nulls kept for placeholder cells. Sheets and CSV alike.
 
-usage: to_bench_records.py OBSERVATIONS.parquet OUT.parquet
+usage: to_bench_records.py OBSERVATIONS OUT.parquet   (OBSERVATIONS: the year-partitioned directory, or one file)
 """
 import re
 import sys
@@ -23,7 +23,8 @@ def number(raw):
 
 
 def main(src, dst):
-    o = pd.read_parquet(src)
+    # The partitioned directory's files hold `year`: no second one from the paths.
+    o = pd.read_parquet(src, partitioning=None)
     o = o[o["source_kind"].isin(["sheet", "csv"])].copy()
     sheet = o["source_kind"] == "sheet"
     # A sheet cell is `Sheet!D7`; a CSV field is `L7:F8` (line 7, field 8) and has no sheet.
