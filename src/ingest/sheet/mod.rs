@@ -29,13 +29,9 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
     if is_encrypted(&bytes) {
         return Err("password-protected workbook: save it without a password (or ask the park for an unprotected copy)".into());
     }
-    inflated_within(&bytes, ctx.limits.max_inflated_mb)?;
+    zip_within(&bytes, ctx)?;
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        ole::check_chains(&bytes)?;
-        ole::check_dimensions(&bytes, ctx.limits.max_sheet_cells)?;
-    }
-    if bytes.starts_with(b"PK\x03\x04") {
-        ods::check_repeats(&bytes, ctx.limits.max_sheet_cells)?;
+        ole::check(&bytes, ctx.limits.max_sheet_cells)?;
     }
     let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| one_line(&format!("not a readable workbook: {e}")))?;
@@ -139,14 +135,16 @@ fn sheet_range(
 }
 
 /// The sizes a zip's members declare (the reader inflates no more than that): a
-/// workbook that would inflate past the limit is a zip bomb, refused unread.
-fn inflated_within(bytes: &[u8], max_mb: u64) -> Result<(), String> {
+/// workbook that would inflate past the limit is a zip bomb, refused unread. An
+/// .ods is also refused when its repeated cells would lay out past the cell limit.
+fn zip_within(bytes: &[u8], ctx: &SourceContext) -> Result<(), String> {
     if !bytes.starts_with(b"PK\x03\x04") {
         return Ok(());
     }
     let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
         return Ok(()); // calamine says what is wrong with it
     };
+    let max_mb = ctx.limits.max_inflated_mb;
     let mut total: u64 = 0;
     for i in 0..zip.len() {
         if let Ok(f) = zip.by_index_raw(i) {
@@ -159,7 +157,7 @@ fn inflated_within(bytes: &[u8], max_mb: u64) -> Result<(), String> {
             total / 1_000_000
         ));
     }
-    Ok(())
+    ods::check_repeats(&mut zip, ctx.limits.max_sheet_cells)
 }
 
 /// An OLE container holding an `EncryptionInfo` stream: how Office stores a workbook with a password.

@@ -20,11 +20,6 @@ struct Tables {
     fat_sectors: Vec<u32>,
 }
 
-/// `Err(reason)` when a chain of the file's FAT or mini FAT never ends.
-pub fn check_chains(bytes: &[u8]) -> Result<(), String> {
-    tables(bytes).map(|_| ())
-}
-
 fn tables(bytes: &[u8]) -> Result<Tables, String> {
     let bad = |what: &str| {
         Err(format!(
@@ -277,8 +272,10 @@ fn declared_cells(body: &[u8]) -> Option<(u64, u64)> {
 /// is walked from the offset its BoundSheet record gives, as calamine walks it, so a
 /// record hidden from a front-to-back walk (an offset into the middle of another
 /// record) is seen too.
-pub fn check_dimensions(bytes: &[u8], max_cells: u64) -> Result<(), String> {
-    let Ok(t) = tables(bytes) else { return Ok(()) };
+///
+/// `Err(reason)` too when a chain of the file's FAT or mini FAT never ends.
+pub fn check(bytes: &[u8], max_cells: u64) -> Result<(), String> {
+    let t = tables(bytes)?;
     let Some(stream) = workbook_stream(bytes, &t) else {
         return Ok(()); // calamine says what is wrong
     };
