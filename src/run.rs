@@ -211,6 +211,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         checks,
         warnings: c.warnings,
         timings_ms: c.timings_ms,
+        peak_rss_kb: None,
     };
     // The report is for people; a failure to draw it is a warning, never a lost run.
     let t_report = Instant::now();
@@ -240,6 +241,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
             .push(format!("report.html not written: {e:#}"));
     }
     manifest.timings_ms.insert("report".into(), ms(t_report));
+    manifest.peak_rss_kb = crate::publish::manifest::peak_rss_kb();
     let json = serde_json::to_vec_pretty(&manifest)?;
     if let Err(e) = std::fs::write(pending.tmp.join("run.json"), json).context("writing run.json") {
         pending.abandon();

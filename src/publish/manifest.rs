@@ -42,4 +42,14 @@ pub struct RunManifest {
     pub warnings: Vec<String>,
     /// Milliseconds per stage.
     pub timings_ms: BTreeMap<String, u64>,
+    /// The process's peak resident memory when run.json was written (Linux; absent elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_kb: Option<u64>,
+}
+
+/// Peak resident memory of this process so far, from `/proc/self/status` (`VmHWM`).
+pub fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
