@@ -168,8 +168,27 @@ column_via!(String, &str, |v| v.as_str(), str, |r| required(r)
 column_via!(Option<String>, Option<&str>, |v| v.as_deref(), str, |r| Ok(
     r.map(str::to_string)
 ));
-column_via!(Arc<str>, &str, |v| &**v, str, |r| required(r)
-    .map(Arc::from));
+impl ColumnType for Arc<str> {
+    fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column {
+        let data: Vec<&str> = values.map(|v| &**v).collect();
+        Series::new(name.into(), data).into()
+    }
+    /// Runs of one value (every row of one input shares its path and hash) share one
+    /// allocation again, as they did before they were written.
+    fn read(col: &Column) -> PolarsResult<Vec<Self>> {
+        let mut last: Option<Arc<str>> = None;
+        col.str()?
+            .iter()
+            .map(|r| {
+                let v = required(r)?;
+                match &last {
+                    Some(l) if **l == *v => Ok(l.clone()),
+                    _ => Ok(last.insert(Arc::from(v)).clone()),
+                }
+            })
+            .collect()
+    }
+}
 column_via!(i32, i32, |v| *v, i32, |r| required(r));
 column_via!(u32, u32, |v| *v, u32, |r| required(r));
 column_via!(Option<u32>, Option<u32>, |v| *v, u32, |r| Ok(r));
