@@ -216,6 +216,8 @@ fn default_precedence() -> Vec<SourceKind> {
 pub struct Entities {
     defs: Vec<EntityDef>,
     by_key: HashMap<String, usize>,
+    /// Exact ids: `get` runs once per fact in derive and check, so no folding there.
+    by_id: HashMap<String, usize>,
     /// Without a pipeline (`extract` on a lone file) any name is taken as written.
     pub open: bool,
 }
@@ -229,10 +231,7 @@ impl Entities {
     }
 
     pub fn get(&self, id: &str) -> Option<&EntityDef> {
-        self.by_key
-            .get(&fold(id))
-            .map(|&i| &self.defs[i])
-            .filter(|d| d.id == id)
+        self.by_id.get(id).map(|&i| &self.defs[i])
     }
 
     /// The entity a name, alias or id written in an input refers to.
@@ -386,6 +385,9 @@ impl Pipeline {
             }
         }
         entities.defs = pf.entities.clone();
+        entities.by_id = (entities.defs.iter().enumerate())
+            .map(|(i, e)| (e.id.clone(), i))
+            .collect();
         entities.open = pf.pipeline.open_entities;
         for e in &pf.entities {
             if let Some(p) = &e.parent {

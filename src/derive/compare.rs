@@ -87,26 +87,35 @@ pub fn rankings(facts: &[Fact]) -> Vec<Ranking> {
     }) {
         groups.entry(period_key(f)).or_default().push(f);
     }
-    let rank = |vals: &[(usize, f64)], i: usize| -> Option<u32> {
-        let v = vals.iter().find(|(j, _)| *j == i)?.1;
-        Some(1 + vals.iter().filter(|(_, w)| *w > v).count() as u32)
-    };
+    /// The ranked values of a group: how many, and the comparable ones largest first.
+    struct Ranked {
+        n: usize,
+        desc: Vec<f64>,
+    }
+    impl Ranked {
+        fn of(vals: impl Iterator<Item = f64>) -> Ranked {
+            let mut n = 0;
+            let mut desc: Vec<f64> = vals.inspect(|_| n += 1).filter(|v| !v.is_nan()).collect();
+            desc.sort_unstable_by(|a, b| b.total_cmp(a));
+            Ranked { n, desc }
+        }
+        fn len(&self) -> usize {
+            self.n
+        }
+        /// 1 + how many values are larger (ties share a rank; nothing is larger than NaN).
+        fn rank(&self, v: Option<f64>) -> Option<u32> {
+            let v = v?;
+            Some(1 + self.desc.partition_point(|w| *w > v) as u32)
+        }
+    }
     let mut out = Vec::new();
     for group in groups.values().filter(|g| g.len() >= 2) {
-        let by_value: Vec<(usize, f64)> = group
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| f.value.map(|v| (i, v)))
-            .collect();
-        let by_growth: Vec<(usize, f64)> = group
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| f.yoy_pct.map(|v| (i, v)))
-            .collect();
+        let by_value = Ranked::of(group.iter().filter_map(|f| f.value));
+        let by_growth = Ranked::of(group.iter().filter_map(|f| f.yoy_pct));
         if by_value.len() < 2 && by_growth.len() < 2 {
             continue;
         }
-        for (i, f) in group.iter().enumerate() {
+        for f in group {
             out.push(Ranking {
                 entity_id: f.entity_id.clone(),
                 entity_name: f.entity_name.clone(),
@@ -118,13 +127,13 @@ pub fn rankings(facts: &[Fact]) -> Vec<Ranking> {
                 month_to: f.month_to,
                 value: f.value,
                 rank_by_value: if by_value.len() >= 2 {
-                    rank(&by_value, i)
+                    by_value.rank(f.value)
                 } else {
                     None
                 },
                 yoy_pct: f.yoy_pct,
                 rank_by_growth: if by_growth.len() >= 2 {
-                    rank(&by_growth, i)
+                    by_growth.rank(f.yoy_pct)
                 } else {
                     None
                 },
@@ -133,4 +142,66 @@ pub fn rankings(facts: &[Fact]) -> Vec<Ranking> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceKind;
+
+    fn fact(entity: &str, value: Option<f64>, yoy: Option<f64>) -> Fact {
+        Fact {
+            entity_id: entity.into(),
+            entity_name: entity.into(),
+            scope: Scope::Park,
+            indicator: "revenue".into(),
+            indicator_name: "营业收入".into(),
+            year: 2024,
+            period_kind: PeriodKind::Ytd,
+            month_from: Some(1),
+            month_to: Some(8),
+            value,
+            unit: "元".into(),
+            approx: false,
+            yoy_pct: yoy,
+            yoy_pp: None,
+            share_pct: None,
+            share_of: None,
+            n_sources: 1,
+            sources: String::new(),
+            conflict: false,
+            corrected: false,
+            winner_obs_id: String::new(),
+            winner_source_kind: SourceKind::Sheet,
+            qualifier: None,
+        }
+    }
+
+    #[test]
+    fn ties_share_a_rank_and_a_missing_figure_has_none() {
+        let facts = [
+            fact("a", Some(5.0), Some(1.0)),
+            fact("b", Some(9.0), None),
+            fact("c", Some(5.0), Some(f64::NAN)),
+            fact("d", Some(1.0), Some(3.0)),
+        ];
+        let r = rankings(&facts);
+        let got: Vec<(&str, Option<u32>, Option<u32>, u32)> = r
+            .iter()
+            .map(|x| {
+                let id = x.entity_id.as_str();
+                (id, x.rank_by_value, x.rank_by_growth, x.n_ranked)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", Some(2), Some(2), 4),
+                ("b", Some(1), None, 4),
+                // Nothing is larger than NaN, as with the comparison it replaces.
+                ("c", Some(2), Some(1), 4),
+                ("d", Some(4), Some(1), 4),
+            ]
+        );
+    }
 }

@@ -18,13 +18,22 @@ pub struct Derived {
     pub rankings: Vec<Ranking>,
 }
 
+/// Shares and rankings read only facts, so they are computed beside the monthly chain.
 pub fn derive(p: &Pipeline, facts: &[Fact]) -> Derived {
-    let monthly = monthly::monthly(p, facts);
+    let ((monthly, quarterly, annual), (shares, rankings)) = rayon::join(
+        || {
+            let monthly = monthly::monthly(p, facts);
+            let quarterly = periods::quarterly(&monthly, facts);
+            let annual = periods::annual(&monthly);
+            (monthly, quarterly, annual)
+        },
+        || rayon::join(|| compare::shares(p, facts), || compare::rankings(facts)),
+    );
     Derived {
-        quarterly: periods::quarterly(&monthly, facts),
-        annual: periods::annual(&monthly),
-        shares: compare::shares(p, facts),
-        rankings: compare::rankings(facts),
         monthly,
+        quarterly,
+        annual,
+        shares,
+        rankings,
     }
 }
