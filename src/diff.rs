@@ -4,11 +4,13 @@
 //! it changed when a published figure differs: value, unit, growth, share or
 //! the approximate flag. Lineage (sources, winner) alone is not a change.
 
-use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
+use polars::prelude::{
+    polars_err, DataFrame, PlHashMap as HashMap, PlHashSet as HashSet, PolarsResult,
+};
 
 use serde::Serialize;
 
-use crate::model::{Fact, PeriodKind};
+use crate::model::{Fact, PeriodKind, Scope, Table};
 
 use crate::reconcile::facts::{fact_key as key, KeyRef as Key};
 
@@ -46,7 +48,30 @@ fn same(a: Option<f64>, b: Option<f64>) -> bool {
     }
 }
 
-fn changed_fields(a: &Fact, b: &Fact) -> Vec<&'static str> {
+/// The published figures of a fact: what a change is about.
+struct Figures<'a> {
+    value: Option<f64>,
+    unit: &'a str,
+    approx: bool,
+    yoy_pct: Option<f64>,
+    yoy_pp: Option<f64>,
+    share_pct: Option<f64>,
+    share_of: Option<&'a str>,
+}
+
+fn figures(f: &Fact) -> Figures<'_> {
+    Figures {
+        value: f.value,
+        unit: &f.unit,
+        approx: f.approx,
+        yoy_pct: f.yoy_pct,
+        yoy_pp: f.yoy_pp,
+        share_pct: f.share_pct,
+        share_of: f.share_of.as_deref(),
+    }
+}
+
+fn changed_fields(a: &Figures, b: &Figures) -> Vec<&'static str> {
     let mut f = Vec::new();
     if !same(a.value, b.value) {
         f.push("value");
@@ -68,7 +93,6 @@ fn changed_fields(a: &Fact, b: &Fact) -> Vec<&'static str> {
     }
     f
 }
-
 fn row(change: &'static str, old: Option<&Fact>, new: Option<&Fact>, fields: String) -> FactChange {
     let f = new.or(old).expect("a change has a fact on one side");
     FactChange {
@@ -93,29 +117,202 @@ fn row(change: &'static str, old: Option<&Fact>, new: Option<&Fact>, fields: Str
     }
 }
 
-/// The changes from `old` to `new`, in key order.
-pub fn diff_facts(old: &[Fact], new: &[Fact]) -> Vec<FactChange> {
-    let before: HashMap<Key, &Fact> = old.iter().map(|f| (key(f), f)).collect();
+/// One difference, by row: of the old facts, of the new, or both.
+enum Step {
+    Added(usize),
+    Changed(usize, usize, String),
+    Removed(usize),
+}
+
+/// What differs, in key order: `old_key(i)` and `old_figures(i)` read the old side's row `i`.
+fn steps<'a>(
+    old_len: usize,
+    old_key: impl Fn(usize) -> Key<'a>,
+    old_figures: impl Fn(usize) -> Figures<'a>,
+    new: &'a [Fact],
+) -> Vec<Step> {
+    let mut before: HashMap<Key, usize> =
+        HashMap::with_capacity_and_hasher(old_len, Default::default());
+    for i in 0..old_len {
+        before.insert(old_key(i), i);
+    }
     let mut seen: HashSet<Key> = HashSet::with_capacity_and_hasher(new.len(), Default::default());
-    let mut out: Vec<(Key, FactChange)> = Vec::new();
-    for n in new {
+    let mut out: Vec<(Key, Step)> = Vec::new();
+    for (j, n) in new.iter().enumerate() {
         let k = key(n);
         seen.insert(k);
         match before.get(&k) {
-            None => out.push((k, row("added", None, Some(n), String::new()))),
-            Some(o) => {
-                let fields = changed_fields(o, n);
+            None => out.push((k, Step::Added(j))),
+            Some(&i) => {
+                let fields = changed_fields(&old_figures(i), &figures(n));
                 if !fields.is_empty() {
-                    out.push((k, row("changed", Some(o), Some(n), fields.join(","))));
+                    out.push((k, Step::Changed(i, j, fields.join(","))));
                 }
             }
         }
     }
-    for (k, o) in &before {
+    for (k, &i) in &before {
         if !seen.contains(k) {
-            out.push((*k, row("removed", Some(o), None, String::new())));
+            out.push((*k, Step::Removed(i)));
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    out.into_iter().map(|(_, c)| c).collect()
+    out.into_iter().map(|(_, s)| s).collect()
+}
+
+/// The change rows of `steps`; `old(i)` is the old side's row `i` (always there for
+/// the rows `steps` names).
+fn rows<'a>(
+    steps: Vec<Step>,
+    old: impl Fn(usize) -> Option<&'a Fact>,
+    new: &[Fact],
+) -> Vec<FactChange> {
+    steps
+        .into_iter()
+        .filter_map(|s| match s {
+            Step::Added(j) => Some(row("added", None, Some(&new[j]), String::new())),
+            Step::Changed(i, j, fields) => {
+                Some(row("changed", Some(old(i)?), Some(&new[j]), fields))
+            }
+            Step::Removed(i) => Some(row("removed", Some(old(i)?), None, String::new())),
+        })
+        .collect()
+}
+
+/// The changes from `old` to `new`, in key order.
+pub fn diff_facts(old: &[Fact], new: &[Fact]) -> Vec<FactChange> {
+    let steps = steps(old.len(), |i| key(&old[i]), |i| figures(&old[i]), new);
+    rows(steps, |i| old.get(i), new)
+}
+
+/// The same, with the old facts as a run published them (a `facts` frame): only the
+/// rows that changed or went are built into facts, so a rerun's report does not
+/// rebuild a whole previous run's facts to find the few that differ.
+pub fn diff_facts_frame(old: &DataFrame, new: &[Fact]) -> PolarsResult<Vec<FactChange>> {
+    let col = |name: &str| {
+        old.column(name)
+            .map(|c| c.as_materialized_series().rechunk())
+    };
+    let (entity, scope, indicator, period) = (
+        col("entity_id")?,
+        col("scope")?,
+        col("indicator")?,
+        col("period_kind")?,
+    );
+    let (year, month_from, month_to, qualifier) = (
+        col("year")?,
+        col("month_from")?,
+        col("month_to")?,
+        col("qualifier")?,
+    );
+    let (value, unit, approx, yoy_pct, yoy_pp, share_pct, share_of) = (
+        col("value")?,
+        col("unit")?,
+        col("approx")?,
+        col("yoy_pct")?,
+        col("yoy_pp")?,
+        col("share_pct")?,
+        col("share_of")?,
+    );
+    let (entity, scope, indicator, period) =
+        (entity.str()?, scope.str()?, indicator.str()?, period.str()?);
+    let (year, month_from, month_to, qualifier) = (
+        year.i32()?,
+        month_from.u8()?,
+        month_to.u8()?,
+        qualifier.str()?,
+    );
+    let (value, unit, approx) = (value.f64()?, unit.str()?, approx.bool()?);
+    let (yoy_pct, yoy_pp, share_pct, share_of) = (
+        yoy_pct.f64()?,
+        yoy_pp.f64()?,
+        share_pct.f64()?,
+        share_of.str()?,
+    );
+    let n = old.height();
+    let mut keys = Vec::with_capacity(n);
+    for i in 0..n {
+        keys.push((
+            entity.get(i).unwrap_or_default(),
+            Scope::parse(scope.get(i))?,
+            indicator.get(i).unwrap_or_default(),
+            year.get(i).unwrap_or_default(),
+            PeriodKind::parse(period.get(i))?,
+            month_from.get(i),
+            month_to.get(i),
+            qualifier.get(i),
+        ));
+    }
+    let steps = steps(
+        n,
+        |i| keys[i],
+        |i| Figures {
+            value: value.get(i),
+            unit: unit.get(i).unwrap_or_default(),
+            approx: approx.get(i).unwrap_or_default(),
+            yoy_pct: yoy_pct.get(i),
+            yoy_pp: yoy_pp.get(i),
+            share_pct: share_pct.get(i),
+            share_of: share_of.get(i),
+        },
+        new,
+    );
+    let wanted: Vec<usize> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Changed(i, ..) | Step::Removed(i) => Some(*i),
+            Step::Added(_) => None,
+        })
+        .collect();
+    // A few rows are built one by one; many, all at once.
+    let mut built: HashMap<usize, Fact> = HashMap::default();
+    if wanted.len() * 16 > n {
+        for (i, f) in Fact::from_frame(old)?.into_iter().enumerate() {
+            built.insert(i, f);
+        }
+    } else {
+        for &i in &wanted {
+            if let Some(f) = Fact::from_frame(&old.slice(i as i64, 1))?.pop() {
+                built.insert(i, f);
+            }
+        }
+    }
+    if wanted.iter().any(|i| !built.contains_key(i)) {
+        return Err(polars_err!(ComputeError: "a row of the old facts could not be read"));
+    }
+    Ok(rows(steps, |i| built.get(&i), new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_fact as fact;
+
+    fn old_and_new(n: usize, changes: usize) -> (Vec<Fact>, Vec<Fact>) {
+        let old: Vec<Fact> = (0..n)
+            .map(|i| fact(&format!("p{i:03}"), Some(i as f64), Some(1.0)))
+            .collect();
+        let mut new = old.clone();
+        for f in new.iter_mut().take(changes) {
+            f.value = f.value.map(|v| v + 0.5);
+        }
+        new.remove(n - 1);
+        new.push(fact("zz_new", Some(1.0), None));
+        (old, new)
+    }
+
+    #[test]
+    fn a_published_frame_diffs_like_the_facts_it_holds() {
+        // Few changes (rows built one by one) and many (all built at once).
+        for changes in [2, 80] {
+            let (old, new) = old_and_new(100, changes);
+            let frame = Fact::to_frame(&old).unwrap();
+            let got = diff_facts_frame(&frame, &new).unwrap();
+            assert_eq!(got, diff_facts(&old, &new));
+            let kinds: Vec<&str> = got.iter().map(|c| c.change).collect();
+            assert_eq!(kinds.iter().filter(|k| **k == "changed").count(), changes);
+            assert_eq!(kinds.iter().filter(|k| **k == "removed").count(), 1);
+            assert_eq!(kinds.iter().filter(|k| **k == "added").count(), 1);
+        }
+    }
 }

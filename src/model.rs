@@ -131,6 +131,20 @@ fn required<T>(v: Option<T>) -> PolarsResult<T> {
     v.ok_or_else(|| polars_err!(ComputeError: "a null in a column parkstat never leaves null"))
 }
 
+impl Scope {
+    /// The scope `as_str` wrote.
+    pub fn parse(v: Option<&str>) -> PolarsResult<Scope> {
+        named(v, &SCOPES, Scope::as_str)
+    }
+}
+
+impl PeriodKind {
+    /// The period kind `as_str` wrote.
+    pub fn parse(v: Option<&str>) -> PolarsResult<PeriodKind> {
+        named(v, &PERIOD_KINDS, PeriodKind::as_str)
+    }
+}
+
 /// An enum column read back by the name `as_str` wrote.
 fn named<T: Copy>(v: Option<&str>, all: &[T], name: fn(T) -> &'static str) -> PolarsResult<T> {
     let v = required(v)?;
@@ -502,3 +516,33 @@ pub const TABLE_NAMES: [&str; 9] = [
     Check::NAME,
     Reject::NAME,
 ];
+
+/// A park's 1–8月 revenue fact, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_fact(entity: &str, value: Option<f64>, yoy: Option<f64>) -> Fact {
+    Fact {
+        entity_id: entity.into(),
+        entity_name: entity.into(),
+        scope: Scope::Park,
+        indicator: "revenue".into(),
+        indicator_name: "营业收入".into(),
+        year: 2024,
+        period_kind: PeriodKind::Ytd,
+        month_from: Some(1),
+        month_to: Some(8),
+        value,
+        unit: "元".into(),
+        approx: false,
+        yoy_pct: yoy,
+        yoy_pp: None,
+        share_pct: None,
+        share_of: None,
+        n_sources: 1,
+        sources: String::new(),
+        conflict: false,
+        corrected: false,
+        winner_obs_id: String::new(),
+        winner_source_kind: SourceKind::Sheet,
+        qualifier: None,
+    }
+}

@@ -168,13 +168,29 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     let t = Instant::now();
     let cache = crate::ingest::cache::Cache::load(p, !full);
     let load_ms = ms(t);
+    // The report compares with the previous run's facts: read them while the stages run.
+    let previous_facts = crate::publish::run_dir::current_run(&p.out_dir).map(|prev| {
+        let dir = p.out_dir.join("runs").join(&prev);
+        let read = std::thread::spawn(move || crate::publish::read_back::frame(&dir, Fact::NAME));
+        (prev, read)
+    });
     let mut c = compute(p, progress, Some(&cache))?;
     c.timings_ms.insert("cache_load".into(), load_ms);
     progress.stage("publish");
 
     let t = Instant::now();
     let pending = PendingRun::create(&p.out_dir, &run_stamp())?;
-    let written = write_tables(&pending.tmp, &c.tables);
+    // The tables are written while the changes since the previous run are found.
+    let (written, previous) = std::thread::scope(|s| {
+        let facts = &c.tables.facts;
+        let changes = s.spawn(move || {
+            let (prev, read) = previous_facts?;
+            let old = read.join().ok()?.ok()?;
+            Some((prev, crate::diff::diff_facts_frame(&old, facts).ok()?))
+        });
+        let written = write_tables(&pending.tmp, &c.tables);
+        (written, changes.join().ok().flatten())
+    });
     let outputs = match written {
         Ok(o) => o,
         Err(e) => {
@@ -215,11 +231,6 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     };
     // The report is for people; a failure to draw it is a warning, never a lost run.
     let t_report = Instant::now();
-    let previous = crate::publish::run_dir::current_run(&p.out_dir).and_then(|prev| {
-        let dir = p.out_dir.join("runs").join(&prev);
-        let old = crate::publish::read_back::table::<Fact>(&dir).ok()?;
-        Some((prev, crate::diff::diff_facts(&old, &c.tables.facts)))
-    });
     let mut manifest = manifest;
     let html = crate::report::render(&crate::report::ReportInput {
         manifest: &manifest,

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::cli::extract::{json_line, Format};
 use crate::config::pipeline::Pipeline;
-use crate::diff::{diff_facts, FactChange};
+use crate::diff::FactChange;
 use crate::error::{exit, UsageError};
 use crate::model::Fact;
 use crate::publish::read_back;
@@ -32,10 +32,7 @@ pub fn execute(pipeline: &Path, a: Option<&str>, b: Option<&str>, format: Format
     };
     let dir_a = read_back::run_path(&p.out_dir, &a)?;
     let dir_b = read_back::run_path(&p.out_dir, &b)?;
-    let changes = diff_facts(
-        &read_back::table::<Fact>(&dir_a)?,
-        &read_back::table::<Fact>(&dir_b)?,
-    );
+    let changes = read_back::fact_changes(&dir_a, &read_back::table::<Fact>(&dir_b)?)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {

@@ -147,35 +147,8 @@ pub fn rankings(facts: &[Fact]) -> Vec<Ranking> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SourceKind;
 
-    fn fact(entity: &str, value: Option<f64>, yoy: Option<f64>) -> Fact {
-        Fact {
-            entity_id: entity.into(),
-            entity_name: entity.into(),
-            scope: Scope::Park,
-            indicator: "revenue".into(),
-            indicator_name: "营业收入".into(),
-            year: 2024,
-            period_kind: PeriodKind::Ytd,
-            month_from: Some(1),
-            month_to: Some(8),
-            value,
-            unit: "元".into(),
-            approx: false,
-            yoy_pct: yoy,
-            yoy_pp: None,
-            share_pct: None,
-            share_of: None,
-            n_sources: 1,
-            sources: String::new(),
-            conflict: false,
-            corrected: false,
-            winner_obs_id: String::new(),
-            winner_source_kind: SourceKind::Sheet,
-            qualifier: None,
-        }
-    }
+    use crate::model::test_fact as fact;
 
     #[test]
     fn ties_share_a_rank_and_a_missing_figure_has_none() {

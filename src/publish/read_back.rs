@@ -73,22 +73,42 @@ pub fn table_files(run_dir: &Path, name: &str) -> Vec<PathBuf> {
     files
 }
 
-pub fn table<T: Table>(run_dir: &Path) -> Result<Vec<T>> {
-    let files = table_files(run_dir, T::NAME);
+/// A table's rows as one frame, every partition stacked in order.
+pub fn frame(run_dir: &Path, name: &str) -> Result<DataFrame> {
+    let files = table_files(run_dir, name);
     if files.is_empty() {
-        bail!("{} holds no `{}` table", run_dir.display(), T::NAME);
+        bail!("{} holds no `{name}` table", run_dir.display());
     }
     let mut df = read_file(&files[0])?;
     for f in &files[1..] {
         df.vstack_mut(&read_file(f)?)
             .with_context(|| format!("{} does not match the other parts", f.display()))?;
     }
+    Ok(df)
+}
+
+pub fn table<T: Table>(run_dir: &Path) -> Result<Vec<T>> {
+    let df = frame(run_dir, T::NAME)?;
     let path = run_dir.join(T::NAME);
     T::from_frame(&df).with_context(|| {
         format!(
             "{} does not hold the columns of parkstat's `{}` table",
             path.display(),
             T::NAME
+        )
+    })
+}
+
+/// The changes from the facts of `old_run` to `new` (the report's "since the last run").
+pub fn fact_changes(
+    old_run: &Path,
+    new: &[crate::model::Fact],
+) -> Result<Vec<crate::diff::FactChange>> {
+    let old = frame(old_run, crate::model::Fact::NAME)?;
+    crate::diff::diff_facts_frame(&old, new).with_context(|| {
+        format!(
+            "{} does not hold the columns of parkstat's `facts` table",
+            old_run.display()
         )
     })
 }

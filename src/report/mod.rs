@@ -417,8 +417,7 @@ pub fn render_run(
         .cloned();
     let changes = previous.and_then(|prev| {
         let dir = p.out_dir.join("runs").join(&prev);
-        let old = read_back::table::<Fact>(&dir).ok()?;
-        Some((prev, crate::diff::diff_facts(&old, &facts)))
+        Some((prev, read_back::fact_changes(&dir, &facts).ok()?))
     });
     render(&ReportInput {
         manifest: &manifest,
