@@ -486,7 +486,29 @@ table! {
     }
 }
 
-/// Names of every table, in the order they are published and reported.
+/// The frame of `rows`, built in parallel slices of a fixed size (so the result does
+/// not depend on the thread count) and joined into one chunk per column.
+pub fn frame_of<T: Table + Sync>(rows: &[&T]) -> PolarsResult<DataFrame> {
+    use rayon::prelude::*;
+    const SLICE: usize = 32 * 1024;
+    if rows.len() <= SLICE {
+        return T::to_frame_refs(rows);
+    }
+    let parts: Vec<DataFrame> = rows
+        .par_chunks(SLICE)
+        .map(T::to_frame_refs)
+        .collect::<PolarsResult<_>>()?;
+    let mut parts = parts.into_iter();
+    let mut df = parts
+        .next()
+        .ok_or_else(|| polars_err!(ComputeError: "no rows"))?;
+    for p in parts {
+        df.vstack_mut(&p)?;
+    }
+    df.rechunk_mut_par();
+    Ok(df)
+}
+
 /// A large table, published Hive-partitioned by year (`observations/year=2024/part-0.parquet`)
 /// so BI tools read only the years they query.
 pub trait YearPartitioned: Table {
@@ -505,6 +527,7 @@ impl YearPartitioned for Monthly {
     }
 }
 
+/// Names of every table, in the order they are published and reported.
 pub const TABLE_NAMES: [&str; 9] = [
     Observation::NAME,
     Fact::NAME,

@@ -71,9 +71,10 @@ pub fn compute(
 
     let t = Instant::now();
     let results = ingest::ingest_all(p, &found.inputs, progress, cache);
+    let mut cache_write = None;
     if let Some(c) = cache {
         let t = Instant::now();
-        c.store(&results);
+        cache_write = c.store(&results);
         timings.insert("cache".into(), ms(t));
     }
     progress.stage("reconcile");
@@ -126,6 +127,12 @@ pub fn compute(
         &tables.derived,
     );
     timings.insert("check".into(), ms(t));
+    if let Some(w) = cache_write {
+        let t = Instant::now();
+        // A failed write only costs parsing next time.
+        let _ = w.join();
+        timings.insert("cache_wait".into(), ms(t));
+    }
 
     Ok(Computed {
         tables,

@@ -160,8 +160,10 @@ impl Cache {
     }
 
     /// Replaces the cache with this run's results (when they differ from what it holds).
-    /// A failure to write only costs parsing next time.
-    pub fn store(&self, results: &[FileResult]) {
+    /// The frame is built here; the file is written on the returned thread, beside
+    /// the stages that follow (join it before the process ends). A failure to write
+    /// only costs parsing next time.
+    pub fn store(&self, results: &[FileResult]) -> Option<std::thread::JoinHandle<()>> {
         let keyed: Vec<(String, &FileResult)> = results
             .iter()
             .filter(|r| !r.sha256.is_empty())
@@ -173,13 +175,16 @@ impl Cache {
                 .iter()
                 .all(|(k, _)| self.index.entries.contains_key(k));
         if unchanged && self.frame.is_some() {
-            return;
+            return None;
         }
-        let _ = self.write(&keyed);
+        let (index, df) = self.frame_of(&keyed)?;
+        let dir = self.dir.clone();
+        Some(std::thread::spawn(move || {
+            let _ = write(dir, index, df);
+        }))
     }
 
-    fn write(&self, keyed: &[(String, &FileResult)]) -> Option<()> {
-        std::fs::create_dir_all(&self.dir).ok()?;
+    fn frame_of(&self, keyed: &[(String, &FileResult)]) -> Option<(Index, DataFrame)> {
         let mut index = Index {
             parser: PARSER_HASH.to_string(),
             ..Index::default()
@@ -202,30 +207,37 @@ impl Cache {
             rows.extend(&r.output.observations);
         }
         index.rows = rows.len();
-        let mut df = Observation::to_frame_refs(&rows).ok()?;
+        let mut df = crate::model::frame_of(&rows).ok()?;
         let tol: Vec<f64> = rows.iter().map(|o| o.tolerance).collect();
         df.with_column(Column::from(Series::new("tolerance".into(), tol)))
             .ok()?;
-        let generation = hex(&Sha256::digest(
-            format!("{:?}{}", std::time::SystemTime::now(), std::process::id()).as_bytes(),
-        ))[..16]
-            .to_string();
-        index.observations = format!("observations-{generation}.parquet");
-        let path = self.dir.join(&index.observations);
-        ParquetWriter::new(BufWriter::new(File::create(&path).ok()?))
-            .with_compression(ParquetCompression::Lz4Raw)
-            .finish(&mut df)
-            .ok()?;
-        let tmp = self.dir.join("index.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&index).ok()?).ok()?;
-        std::fs::rename(&tmp, self.dir.join("index.json")).ok()?;
-        // Older generations are no longer indexed.
-        for e in std::fs::read_dir(&self.dir).ok()?.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name != index.observations && name != "index.json" {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-        Some(())
+        Some((index, df))
     }
+}
+
+/// Writes the cache's frame under a new name, then the index that names it, then
+/// removes the older files: a crash at any point leaves a readable cache or none.
+fn write(dir: PathBuf, mut index: Index, mut df: DataFrame) -> Option<()> {
+    std::fs::create_dir_all(&dir).ok()?;
+    let generation = hex(&Sha256::digest(
+        format!("{:?}{}", std::time::SystemTime::now(), std::process::id()).as_bytes(),
+    ))[..16]
+        .to_string();
+    index.observations = format!("observations-{generation}.parquet");
+    let path = dir.join(&index.observations);
+    ParquetWriter::new(BufWriter::new(File::create(&path).ok()?))
+        .with_compression(ParquetCompression::Lz4Raw)
+        .finish(&mut df)
+        .ok()?;
+    let tmp = dir.join("index.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec(&index).ok()?).ok()?;
+    std::fs::rename(&tmp, dir.join("index.json")).ok()?;
+    // Older generations are no longer indexed.
+    for e in std::fs::read_dir(&dir).ok()?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name != index.observations && name != "index.json" {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    Some(())
 }
