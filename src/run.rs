@@ -82,6 +82,10 @@ pub fn compute(
 
     let t = Instant::now();
     let mut tables = Tables::default();
+    // One allocation, one move of each row (growing by doubling moved them again and again).
+    tables
+        .observations
+        .reserve_exact(results.iter().map(|r| r.output.observations.len()).sum());
     let mut inputs = Vec::with_capacity(results.len());
     for r in results {
         inputs.push(InputRecord {
