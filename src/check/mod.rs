@@ -20,14 +20,27 @@ pub fn check(
     conflicts: &[Conflict],
     derived: &Derived,
 ) -> Vec<Check> {
-    let mut out = Vec::new();
-    conflict_rule(conflicts, &mut out);
-    correction_rule(facts, &mut out);
-    range_rule(indicators, facts, &mut out);
-    growth_rules(facts, &mut out);
-    cumulative_rules(indicators, &derived.monthly, facts, &mut out);
-    share_rules(&derived.shares, &mut out);
-    monthly_rule(&derived.monthly, &mut out);
+    // The rules are independent: each runs on its own, their rows are joined in rule order.
+    type Rule<'a> = Box<dyn Fn(&mut Vec<Check>) + Send + Sync + 'a>;
+    let rules: Vec<Rule> = vec![
+        Box::new(|out| conflict_rule(conflicts, out)),
+        Box::new(|out| correction_rule(facts, out)),
+        Box::new(|out| range_rule(indicators, facts, out)),
+        Box::new(|out| growth_rules(facts, out)),
+        Box::new(|out| cumulative_rules(indicators, &derived.monthly, facts, out)),
+        Box::new(|out| share_rules(&derived.shares, out)),
+        Box::new(|out| monthly_rule(&derived.monthly, out)),
+    ];
+    use rayon::prelude::*;
+    let mut out: Vec<Check> = rules
+        .par_iter()
+        .map(|rule| {
+            let mut rows = Vec::new();
+            rule(&mut rows);
+            rows
+        })
+        .collect::<Vec<_>>()
+        .concat();
     out.sort_by(|a, b| {
         (
             a.severity,

@@ -73,28 +73,37 @@ fn better(p: &Pipeline, a: &Observation, b: &Observation) -> Ordering {
         .then_with(|| a.locator.cmp(&b.locator))
 }
 
-/// Chooses one fact per key. `observations` need not be sorted.
+/// Chooses one fact per key. `observations` need not be sorted; when they are sorted
+/// by key (as the run sorts them) only each key's few rows are ordered here.
 pub fn reconcile(p: &Pipeline, observations: &[Observation]) -> Reconciled {
-    let mut idx: Vec<usize> = (0..observations.len()).collect();
-    use rayon::slice::ParallelSliceMut;
-    idx.par_sort_by(|&a, &b| {
-        key_ref(&observations[a])
-            .cmp(&key_ref(&observations[b]))
-            .then_with(|| better(p, &observations[a], &observations[b]))
-    });
-    let mut out = Reconciled::default();
-    let mut start = 0;
-    while start < idx.len() {
-        let key = key_ref(&observations[idx[start]]);
-        let mut end = start + 1;
-        while end < idx.len() && key_ref(&observations[idx[end]]) == key {
-            end += 1;
-        }
-        let group: Vec<&Observation> = idx[start..end].iter().map(|&i| &observations[i]).collect();
-        out.facts.push(one_fact(&group, &mut out.conflicts));
-        start = end;
+    use rayon::prelude::*;
+    let o = observations;
+    let mut idx: Vec<usize> = (0..o.len()).collect();
+    if !o.is_sorted_by(|a, b| key_ref(a) <= key_ref(b)) {
+        idx.par_sort_by(|&a, &b| key_ref(&o[a]).cmp(&key_ref(&o[b])));
     }
-    out
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for end in 1..=idx.len() {
+        if end == idx.len() || key_ref(&o[idx[end]]) != key_ref(&o[idx[start]]) {
+            groups.push((start, end));
+            start = end;
+        }
+    }
+    // Keys are independent: decided in parallel, each fact written in its place.
+    let (facts, conflicts): (Vec<Fact>, Vec<Vec<Conflict>>) = groups
+        .par_iter()
+        .map(|&(s, e)| {
+            let mut group: Vec<&Observation> = idx[s..e].iter().map(|&i| &o[i]).collect();
+            group.sort_by(|a, b| better(p, a, b));
+            let mut conflicts = Vec::new();
+            (one_fact(&group, &mut conflicts), conflicts)
+        })
+        .unzip();
+    Reconciled {
+        facts,
+        conflicts: conflicts.into_iter().flatten().collect(),
+    }
 }
 
 fn one_fact(group: &[&Observation], conflicts: &mut Vec<Conflict>) -> Fact {
