@@ -378,10 +378,16 @@ struct Written {
     growth_cells: usize,
 }
 
-fn workbook(seed: u64, k: usize, m: u32, path: &Path) -> Result<Written, String> {
+/// Writes park `k`'s workbook of month `m`; a `revision` above 0 is a corrected
+/// resend (its first figure raised by the revision, its layout drawn anew).
+fn workbook(seed: u64, k: usize, m: u32, path: &Path, revision: u64) -> Result<Written, String> {
     let p = profile(seed, k);
     let park = park_name(seed, k);
-    let mut r = Rng::new(&[seed, 4, k as u64, m as u64]);
+    let mut r = if revision == 0 {
+        Rng::new(&[seed, 4, k as u64, m as u64])
+    } else {
+        Rng::new(&[seed, 4, k as u64, m as u64, revision])
+    };
     let mut wb = Workbook::new();
     let when = ExcelDateTime::from_ymd(YEAR as u16, (m + 1).min(12) as u8, 5)
         .map_err(|e| e.to_string())?;
@@ -492,7 +498,7 @@ fn workbook(seed: u64, k: usize, m: u32, path: &Path) -> Result<Written, String>
             let (unit, _, dec) = unit_of(kind, &p);
             let (cur, prior) = series(seed, k, ind, &p);
             let i = (m - 1) as usize;
-            let ytd = cur[i];
+            let ytd = cur[i] + if n == 0 { revision as f64 } else { 0.0 };
             let month = if i == 0 {
                 ytd
             } else {
@@ -573,24 +579,28 @@ fn workbook(seed: u64, k: usize, m: u32, path: &Path) -> Result<Written, String>
     Ok(out)
 }
 
+fn path_of(dir: &Path, seed: u64, k: usize, m: u32) -> PathBuf {
+    let name = format!(
+        "{:04}_{}_{YEAR}年{}.xlsx",
+        k + 1,
+        park_name(seed, k),
+        period(m)
+    );
+    dir.join("xlsx").join(format!("{YEAR}-{m:02}")).join(name)
+}
+
+/// Rewrites the first park's workbook of the first month as resent with `revision`
+/// (0 puts the original back); returns its path.
+pub fn resend(dir: &Path, seed: u64, revision: u64) -> Result<PathBuf, String> {
+    let path = path_of(dir, seed, 0, 1);
+    workbook(seed, 0, 1, &path, revision)?;
+    Ok(path)
+}
+
 /// Writes the corpus for `parks` parks under `dir/xlsx/2024-MM/` (in parallel) and returns its manifest.
 pub fn generate(dir: &Path, parks: usize, seed: u64) -> Result<Manifest, String> {
     let jobs: Vec<(usize, u32, PathBuf)> = (1..=MONTHS)
-        .flat_map(|m| {
-            (0..parks).map(move |k| {
-                let name = format!(
-                    "{:04}_{}_{YEAR}年{}.xlsx",
-                    k + 1,
-                    park_name(seed, k),
-                    period(m)
-                );
-                (
-                    k,
-                    m,
-                    dir.join("xlsx").join(format!("{YEAR}-{m:02}")).join(name),
-                )
-            })
-        })
+        .flat_map(|m| (0..parks).map(move |k| (k, m, path_of(dir, seed, k, m))))
         .collect();
     for m in 1..=MONTHS {
         std::fs::create_dir_all(dir.join("xlsx").join(format!("{YEAR}-{m:02}")))
@@ -598,7 +608,7 @@ pub fn generate(dir: &Path, parks: usize, seed: u64) -> Result<Manifest, String>
     }
     let written: Result<Vec<Written>, String> = jobs
         .par_iter()
-        .map(|(k, m, path)| workbook(seed, *k, *m, path))
+        .map(|(k, m, path)| workbook(seed, *k, *m, path, 0))
         .collect();
     let written = written?;
     Ok(Manifest {

@@ -1,9 +1,11 @@
-//! The full-pipeline benchmark: `cargo bench --bench pipeline -- [small|medium|large] [--jobs N] [--runs K]`.
+//! The full-pipeline benchmark: `cargo bench --bench pipeline -- [small|medium|large] [--jobs N] [--runs K] [--rerun]`.
 //!
 //! Generates its corpus itself (corpus.rs, deterministic, cached under
 //! `target/bench-corpus/<scale>` until the generator changes), runs `parkstat run
 //! --full` over it K times, and prints for each run the wall time, files/s, MB/s,
 //! rows/s, peak RSS and the per-stage timings of run.json, then the medians.
+//! `--rerun` then times, K times each, a full run (`--full`) against a rerun after
+//! one workbook was resent with a changed figure (the nightly case).
 
 mod corpus;
 
@@ -17,6 +19,7 @@ struct Args {
     scale: String,
     jobs: Option<usize>,
     runs: usize,
+    rerun: bool,
 }
 
 fn args() -> Result<Args, String> {
@@ -24,6 +27,7 @@ fn args() -> Result<Args, String> {
         scale: "medium".into(),
         jobs: None,
         runs: 3,
+        rerun: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -32,6 +36,7 @@ fn args() -> Result<Args, String> {
             "--bench" => {}
             "--jobs" => a.jobs = Some(number(it.next(), "--jobs")?),
             "--runs" => a.runs = number(it.next(), "--runs")?.max(1),
+            "--rerun" => a.rerun = true,
             s if corpus::parks_of(s).is_some() => a.scale = s.to_string(),
             s => {
                 return Err(format!(
@@ -108,9 +113,12 @@ fn with_growth(run_dir: &Path, v: &serde_json::Value) -> Result<usize, String> {
     Ok(n)
 }
 
-fn run_once(dir: &Path, pipeline: &Path, jobs: Option<usize>) -> Result<Run, String> {
+fn run_once(dir: &Path, pipeline: &Path, jobs: Option<usize>, full: bool) -> Result<Run, String> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_parkstat"));
-    cmd.arg("run").arg("-q").arg("--full");
+    cmd.arg("run").arg("-q");
+    if full {
+        cmd.arg("--full");
+    }
     if let Some(j) = jobs {
         cmd.arg("--jobs").arg(j.to_string());
     }
@@ -180,7 +188,7 @@ fn bench() -> Result<(), String> {
     );
     let mut runs = Vec::new();
     for i in 0..a.runs {
-        let r = run_once(&dir, &pipeline, a.jobs)?;
+        let r = run_once(&dir, &pipeline, a.jobs, true)?;
         let stages: Vec<String> = r.stages.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!(
             "run {}: wall {:.3} s | {:.0} files/s | {:.2} MB/s | {:.0} rows/s | peak RSS {:.0} MB | rows {} | stages ms: {}",
@@ -215,5 +223,49 @@ fn bench() -> Result<(), String> {
         m.growth_cells,
         if rows == m.value_cells as u64 && growth == m.growth_cells { " (all)" } else { " (MISMATCH)" }
     );
+    if a.rerun {
+        rerun(&dir, &pipeline, &a)?;
+    }
     Ok(())
+}
+
+/// A full parse against a rerun after one resent workbook, alternately, K times each.
+fn rerun(dir: &Path, pipeline: &Path, a: &Args) -> Result<(), String> {
+    let (mut full, mut again) = (Vec::new(), Vec::new());
+    for i in 0..a.runs {
+        corpus::resend(dir, SEED, 0)?;
+        run_once(dir, pipeline, a.jobs, false)?; // the cache now holds every workbook
+        full.push(run_once(dir, pipeline, a.jobs, true)?.wall);
+        let changed = corpus::resend(dir, SEED, 1 + i as u64)?;
+        let r = run_once(dir, pipeline, a.jobs, false)?;
+        let parsed = parsed_inputs(dir)?;
+        let stages: Vec<String> = r.stages.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!(
+            "rerun {}: {} resent; inputs parsed {parsed}; wall {:.3} s against a full run's {:.3} s ({:.0}%) | stages ms: {}",
+            i + 1,
+            changed.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+            r.wall,
+            full[i],
+            100.0 * r.wall / full[i],
+            stages.join(", ")
+        );
+        again.push(r.wall);
+    }
+    corpus::resend(dir, SEED, 0)?;
+    let (f, r) = (median(full), median(again));
+    println!(
+        "rerun after one resent workbook: median {r:.3} s against a full run's {f:.3} s: {:.0}% of a full run",
+        100.0 * r / f
+    );
+    Ok(())
+}
+
+/// How many inputs the last run parsed (not from the cache).
+fn parsed_inputs(dir: &Path) -> Result<usize, String> {
+    let json = dir.join("out/bench/current/run.json");
+    let text = std::fs::read_to_string(&json).map_err(|e| format!("{}: {e}", json.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    Ok(v["inputs"]
+        .as_array()
+        .map_or(0, |i| i.iter().filter(|x| x["cached"] == false).count()))
 }
