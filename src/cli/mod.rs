@@ -14,6 +14,9 @@ pub fn set_jobs(jobs: Option<usize>) -> Result<()> {
         if n == 0 {
             return Err(crate::error::UsageError("--jobs must be at least 1".into()).into());
         }
+        // polars keeps its own pool (Parquet reading and writing): it gets the same cap,
+        // set before that pool is first used.
+        std::env::set_var("POLARS_MAX_THREADS", n.to_string());
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global()?;
