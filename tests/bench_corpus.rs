@@ -71,4 +71,23 @@ fn every_generated_value_cell_becomes_an_observation() {
     assert_eq!(parsed.len(), 1, "parsed {parsed:?}");
     assert!(parsed[0].ends_with(name.as_ref()), "parsed {parsed:?}");
     assert!(manifest["peak_rss_kb"].as_u64().is_some_and(|kb| kb > 0));
+
+    // That rerun wrote the cache from the old cache's slices and the one parsed
+    // file: a third run takes everything from it and publishes what a full parse does.
+    run("third run");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(current.join("run.json")).expect("run.json"))
+            .expect("json");
+    let inputs = manifest["inputs"].as_array().expect("inputs");
+    assert!(inputs.iter().all(|i| i["cached"] == true));
+    let cached = table_bytes(&current, "observations");
+    let o = parkstat()
+        .arg("run")
+        .arg("-q")
+        .arg("--full")
+        .arg(&pipeline)
+        .output()
+        .expect("run parkstat");
+    assert!(matches!(o.status.code(), Some(0 | 3)), "{}", stderr(&o));
+    assert!(cached == table_bytes(&current, "observations"));
 }

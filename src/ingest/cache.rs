@@ -184,13 +184,30 @@ impl Cache {
         }))
     }
 
+    /// The new cache's index and frame. Rows of inputs read from the cache are the
+    /// old frame's slices as they are (a rerun rebuilds only what it parsed).
     fn frame_of(&self, keyed: &[(String, &FileResult)]) -> Option<(Index, DataFrame)> {
+        enum Piece<'a> {
+            Old(usize, usize),
+            New(Vec<&'a Observation>),
+        }
         let mut index = Index {
             parser: PARSER_HASH.to_string(),
             ..Index::default()
         };
-        let mut rows: Vec<&Observation> = Vec::new();
+        let mut pieces: Vec<Piece> = Vec::new();
         for (key, r) in keyed {
+            let n = r.output.observations.len();
+            let reuse = (r.cached && self.frame.is_some())
+                .then(|| self.index.entries.get(key))
+                .flatten()
+                .filter(|e| e.sha256 == r.sha256 && e.len == n);
+            match (reuse, pieces.last_mut()) {
+                (Some(e), Some(Piece::Old(off, len))) if *off + *len == e.offset => *len += n,
+                (Some(e), _) => pieces.push(Piece::Old(e.offset, n)),
+                (None, Some(Piece::New(rows))) => rows.extend(&r.output.observations),
+                (None, _) => pieces.push(Piece::New(r.output.observations.iter().collect())),
+            }
             index.entries.insert(
                 key.clone(),
                 Entry {
@@ -200,17 +217,43 @@ impl Cache {
                     error: r.error.clone(),
                     notes: r.output.notes.clone(),
                     rejects: r.output.rejects.clone(),
-                    offset: rows.len(),
-                    len: r.output.observations.len(),
+                    offset: index.rows,
+                    len: n,
                 },
             );
-            rows.extend(&r.output.observations);
+            index.rows += n;
         }
-        index.rows = rows.len();
-        let mut df = crate::model::frame_of(&rows).ok()?;
-        let tol: Vec<f64> = rows.iter().map(|o| o.tolerance).collect();
-        df.with_column(Column::from(Series::new("tolerance".into(), tol)))
-            .ok()?;
+        let fresh = |rows: &[&Observation]| -> Option<DataFrame> {
+            let mut df = crate::model::frame_of(rows).ok()?;
+            let tol: Vec<f64> = rows.iter().map(|o| o.tolerance).collect();
+            df.with_column(Column::from(Series::new("tolerance".into(), tol)))
+                .ok()?;
+            Some(df)
+        };
+        let joined = pieces.iter().try_fold(None::<DataFrame>, |acc, p| {
+            let part = match p {
+                Piece::Old(off, len) => self.frame.as_ref()?.slice(*off as i64, *len),
+                Piece::New(rows) => fresh(rows)?,
+            };
+            match acc {
+                None => Some(Some(part)),
+                Some(mut df) => {
+                    df.vstack_mut(&part).ok()?;
+                    Some(Some(df))
+                }
+            }
+        });
+        let df = match joined {
+            Some(Some(df)) if df.height() == index.rows => df,
+            // An old frame of another shape, or no rows at all: build it whole.
+            _ => {
+                let rows: Vec<&Observation> = keyed
+                    .iter()
+                    .flat_map(|(_, r)| &r.output.observations)
+                    .collect();
+                fresh(&rows)?
+            }
+        };
         Some((index, df))
     }
 }
