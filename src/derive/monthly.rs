@@ -6,7 +6,7 @@ use crate::config::pipeline::Pipeline;
 use crate::model::{Fact, Monthly, PeriodKind, Scope};
 use crate::normalize::indicator::IndicatorKind;
 
-type SeriesKey = (String, Scope, String, String);
+type SeriesKey<'a> = (&'a str, Scope, &'a str, &'a str);
 
 #[derive(Default)]
 struct Series<'a> {
@@ -29,10 +29,10 @@ pub fn monthly(p: &Pipeline, facts: &[Fact]) -> Vec<Monthly> {
             continue;
         }
         let key = (
-            f.entity_id.clone(),
+            f.entity_id.as_str(),
             f.scope,
-            f.indicator.clone(),
-            f.unit.clone(),
+            f.indicator.as_str(),
+            f.unit.as_str(),
         );
         let s = series.entry(key).or_default();
         match (f.period_kind, f.month_from, f.month_to) {
@@ -45,8 +45,8 @@ pub fn monthly(p: &Pipeline, facts: &[Fact]) -> Vec<Monthly> {
             _ => {}
         }
     }
-    let mut rows = Vec::new();
-    for ((entity_id, scope, indicator, unit), s) in &series {
+    let mut rows = Vec::with_capacity(facts.len());
+    for (&(entity_id, scope, indicator, unit), s) in &series {
         let years: std::collections::BTreeSet<i32> =
             s.ytd.keys().chain(s.month.keys()).copied().collect();
         for year in years {
@@ -83,14 +83,14 @@ pub fn monthly(p: &Pipeline, facts: &[Fact]) -> Vec<Monthly> {
                     _ => None,
                 };
                 rows.push(Monthly {
-                    entity_id: entity_id.clone(),
+                    entity_id: entity_id.to_string(),
                     entity_name: any.entity_name.clone(),
-                    scope: *scope,
-                    indicator: indicator.clone(),
+                    scope,
+                    indicator: indicator.to_string(),
                     indicator_name: any.indicator_name.clone(),
                     year,
                     month: m,
-                    unit: unit.clone(),
+                    unit: unit.to_string(),
                     ytd_value,
                     month_value,
                     ytd_yoy_pct: yoy,
