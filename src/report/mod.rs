@@ -218,70 +218,74 @@ fn parks(input: &ReportInput, main: &[String]) -> Vec<Park> {
             .map(|d| d.name.clone())
             .unwrap_or_else(|| code.to_string())
     };
-    let mut out = Vec::new();
-    for (id, name) in entity_order(input) {
-        if !has_facts.contains(id.as_str()) {
-            continue;
-        }
-        let mut codes: Vec<(String, bool)> = main.iter().map(|c| (c.clone(), true)).collect();
-        let mut extra: Vec<&str> = flagged
-            .keys()
-            .filter(|(e, i)| *e == id && !main.iter().any(|m| m == i))
-            .map(|(_, i)| *i)
-            .collect();
-        extra.sort();
-        extra.dedup();
-        codes.extend(extra.into_iter().map(|c| (c.to_string(), false)));
-        let charts = codes
-            .into_iter()
-            .map(|(code, is_main)| {
-                let rows = series.get(&(id.as_str(), code.as_str()));
-                let checks = flagged.get(&(id.as_str(), code.as_str()));
-                // The entity's own scope (a city's 全市 figures), not a figure about its parks.
-                let scope = input
-                    .entities
-                    .iter()
-                    .find(|e| e.id == id)
-                    .map(|e| e.scope)
-                    .unwrap_or(crate::model::Scope::Park);
-                let rows: Option<Vec<&Monthly>> = rows
-                    .map(|r| {
-                        r.iter()
-                            .copied()
-                            .filter(|m| m.scope == scope)
-                            .collect::<Vec<_>>()
-                    })
-                    .filter(|r| !r.is_empty());
-                let year = rows.as_ref().and_then(|r| r.iter().map(|m| m.year).max());
-                let chart = rows.zip(year).map(|(rows, y)| {
-                    let of_year: Vec<&Monthly> = rows.into_iter().filter(|m| m.year == y).collect();
-                    let flags: Vec<(u8, String)> = checks
-                        .into_iter()
-                        .flatten()
-                        .filter(|c| c.year == y && c.scope == scope)
-                        .filter_map(|c| c.month_to.map(|m| (m, c.message.clone())))
-                        .collect();
-                    chart::chart(&of_year, &flags)
-                });
-                ChartView {
-                    anchor: anchor(&id, &code),
-                    entity_id: id.clone(),
-                    indicator_name: name_of(&code),
-                    flagged: checks.is_some(),
-                    indicator: code,
-                    year,
-                    main: is_main,
-                    chart,
-                }
+    // Each park's charts are drawn on their own; the order of the parks stays.
+    use rayon::prelude::*;
+    entity_order(input)
+        .into_par_iter()
+        .filter_map(|(id, name)| {
+            if !has_facts.contains(id.as_str()) {
+                return None;
+            }
+            let mut codes: Vec<(String, bool)> = main.iter().map(|c| (c.clone(), true)).collect();
+            let mut extra: Vec<&str> = flagged
+                .keys()
+                .filter(|(e, i)| *e == id && !main.iter().any(|m| m == i))
+                .map(|(_, i)| *i)
+                .collect();
+            extra.sort();
+            extra.dedup();
+            codes.extend(extra.into_iter().map(|c| (c.to_string(), false)));
+            let charts = codes
+                .into_iter()
+                .map(|(code, is_main)| {
+                    let rows = series.get(&(id.as_str(), code.as_str()));
+                    let checks = flagged.get(&(id.as_str(), code.as_str()));
+                    // The entity's own scope (a city's 全市 figures), not a figure about its parks.
+                    let scope = input
+                        .entities
+                        .iter()
+                        .find(|e| e.id == id)
+                        .map(|e| e.scope)
+                        .unwrap_or(crate::model::Scope::Park);
+                    let rows: Option<Vec<&Monthly>> = rows
+                        .map(|r| {
+                            r.iter()
+                                .copied()
+                                .filter(|m| m.scope == scope)
+                                .collect::<Vec<_>>()
+                        })
+                        .filter(|r| !r.is_empty());
+                    let year = rows.as_ref().and_then(|r| r.iter().map(|m| m.year).max());
+                    let chart = rows.zip(year).map(|(rows, y)| {
+                        let of_year: Vec<&Monthly> =
+                            rows.into_iter().filter(|m| m.year == y).collect();
+                        let flags: Vec<(u8, String)> = checks
+                            .into_iter()
+                            .flatten()
+                            .filter(|c| c.year == y && c.scope == scope)
+                            .filter_map(|c| c.month_to.map(|m| (m, c.message.clone())))
+                            .collect();
+                        chart::chart(&of_year, &flags)
+                    });
+                    ChartView {
+                        anchor: anchor(&id, &code),
+                        entity_id: id.clone(),
+                        indicator_name: name_of(&code),
+                        flagged: checks.is_some(),
+                        indicator: code,
+                        year,
+                        main: is_main,
+                        chart,
+                    }
+                })
+                .collect();
+            Some(Park {
+                entity_id: id,
+                entity_name: name,
+                charts,
             })
-            .collect();
-        out.push(Park {
-            entity_id: id,
-            entity_name: name,
-            charts,
-        });
-    }
-    out
+        })
+        .collect()
 }
 
 fn check_groups(input: &ReportInput, charted: &HashSet<String>) -> Vec<SeverityGroup> {
