@@ -498,14 +498,20 @@ pub fn frame_of<T: Table + Sync>(rows: &[&T]) -> PolarsResult<DataFrame> {
         .par_chunks(SLICE)
         .map(T::to_frame_refs)
         .collect::<PolarsResult<_>>()?;
+    let mut df = stack(parts)?;
+    df.rechunk_mut_par();
+    Ok(df)
+}
+
+/// Frames of one schema, one after another (each keeps its chunks).
+pub fn stack(parts: impl IntoIterator<Item = DataFrame>) -> PolarsResult<DataFrame> {
     let mut parts = parts.into_iter();
     let mut df = parts
         .next()
-        .ok_or_else(|| polars_err!(ComputeError: "no rows"))?;
+        .ok_or_else(|| polars_err!(ComputeError: "no frames to stack"))?;
     for p in parts {
         df.vstack_mut(&p)?;
     }
-    df.rechunk_mut_par();
     Ok(df)
 }
 

@@ -230,21 +230,15 @@ impl Cache {
                 .ok()?;
             Some(df)
         };
-        let joined = pieces.iter().try_fold(None::<DataFrame>, |acc, p| {
-            let part = match p {
-                Piece::Old(off, len) => self.frame.as_ref()?.slice(*off as i64, *len),
-                Piece::New(rows) => fresh(rows)?,
-            };
-            match acc {
-                None => Some(Some(part)),
-                Some(mut df) => {
-                    df.vstack_mut(&part).ok()?;
-                    Some(Some(df))
-                }
-            }
-        });
-        let df = match joined {
-            Some(Some(df)) if df.height() == index.rows => df,
+        let parts: Option<Vec<DataFrame>> = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Old(off, len) => Some(self.frame.as_ref()?.slice(*off as i64, *len)),
+                Piece::New(rows) => fresh(rows),
+            })
+            .collect();
+        let df = match parts.and_then(|p| crate::model::stack(p).ok()) {
+            Some(df) if df.height() == index.rows => df,
             // An old frame of another shape, or no rows at all: build it whole.
             _ => {
                 let rows: Vec<&Observation> = keyed
