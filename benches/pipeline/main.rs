@@ -90,6 +90,8 @@ struct Run {
     rows: u64,
     /// Observations carrying a growth rate.
     with_growth: usize,
+    /// Inputs parsed rather than taken from the cache.
+    parsed: usize,
     stages: Vec<(String, u64)>,
 }
 
@@ -151,6 +153,9 @@ fn run_once(dir: &Path, pipeline: &Path, jobs: Option<usize>, full: bool) -> Res
         rss_mb,
         rows,
         with_growth: with_growth(&run_dir, &v)?,
+        parsed: v["inputs"]
+            .as_array()
+            .map_or(0, |i| i.iter().filter(|x| x["cached"] == false).count()),
         stages,
     })
 }
@@ -238,12 +243,12 @@ fn rerun(dir: &Path, pipeline: &Path, a: &Args) -> Result<(), String> {
         full.push(run_once(dir, pipeline, a.jobs, true)?.wall);
         let changed = corpus::resend(dir, SEED, 1 + i as u64)?;
         let r = run_once(dir, pipeline, a.jobs, false)?;
-        let parsed = parsed_inputs(dir)?;
         let stages: Vec<String> = r.stages.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!(
-            "rerun {}: {} resent; inputs parsed {parsed}; wall {:.3} s against a full run's {:.3} s ({:.0}%) | stages ms: {}",
+            "rerun {}: {} resent; inputs parsed {}; wall {:.3} s against a full run's {:.3} s ({:.0}%) | stages ms: {}",
             i + 1,
             changed.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+            r.parsed,
             r.wall,
             full[i],
             100.0 * r.wall / full[i],
@@ -258,14 +263,4 @@ fn rerun(dir: &Path, pipeline: &Path, a: &Args) -> Result<(), String> {
         100.0 * r / f
     );
     Ok(())
-}
-
-/// How many inputs the last run parsed (not from the cache).
-fn parsed_inputs(dir: &Path) -> Result<usize, String> {
-    let json = dir.join("out/bench/current/run.json");
-    let text = std::fs::read_to_string(&json).map_err(|e| format!("{}: {e}", json.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    Ok(v["inputs"]
-        .as_array()
-        .map_or(0, |i| i.iter().filter(|x| x["cached"] == false).count()))
 }
