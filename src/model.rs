@@ -145,6 +145,13 @@ impl PeriodKind {
     }
 }
 
+impl SourceKind {
+    /// The source kind `as_str` wrote.
+    pub fn parse(v: Option<&str>) -> PolarsResult<SourceKind> {
+        named(v, &SOURCE_KINDS, SourceKind::as_str)
+    }
+}
+
 /// An enum column read back by the name `as_str` wrote.
 fn named<T: Copy>(v: Option<&str>, all: &[T], name: fn(T) -> &'static str) -> PolarsResult<T> {
     let v = required(v)?;

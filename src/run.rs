@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use polars::prelude::DataFrame;
 
 use crate::check;
 use crate::config::pipeline::Pipeline;
@@ -15,7 +16,9 @@ use crate::ingest::{self, discover};
 use crate::model::{Check, Fact, Observation, Reject, Severity, Table};
 use crate::progress::Progress;
 use crate::publish::manifest::{InputRecord, RunManifest};
-use crate::publish::parquet::{write_partitioned, write_table, TableFile};
+use crate::publish::parquet::{
+    write_frame_table, write_partitioned, write_partitioned_frame, write_table, TableFile,
+};
 use crate::publish::run_dir::{prune, PendingRun, RunLock};
 use crate::publish::{now_utc, run_stamp};
 use crate::reconcile;
@@ -23,7 +26,10 @@ use crate::reconcile;
 /// Every table of a run, sorted by key, ready to publish.
 #[derive(Debug, Default)]
 pub struct Tables {
-    pub observations: Vec<Observation>,
+    /// Published columns plus `tolerance` and `source_mtime` (`normalize::frame`).
+    pub observations: DataFrame,
+    /// The facts table as written; `facts` holds the same rows.
+    pub facts_frame: DataFrame,
     pub facts: Vec<Fact>,
     pub derived: Derived,
     pub checks: Vec<Check>,
@@ -71,10 +77,12 @@ pub fn compute(
 
     let t = Instant::now();
     let results = ingest::ingest_all(p, &found.inputs, progress, cache);
+    let gathered = crate::normalize::frame::gather(&results, cache.and_then(|c| c.frame()))
+        .context("joining the inputs' observations")?;
     let mut cache_write = None;
     if let Some(c) = cache {
         let t = Instant::now();
-        cache_write = c.store(&results);
+        cache_write = c.store(&results, &gathered);
         timings.insert("cache".into(), ms(t));
     }
     progress.stage("reconcile");
@@ -82,10 +90,6 @@ pub fn compute(
 
     let t = Instant::now();
     let mut tables = Tables::default();
-    // One allocation, one move of each row (growing by doubling moved them again and again).
-    tables
-        .observations
-        .reserve_exact(results.iter().map(|r| r.output.observations.len()).sum());
     let mut inputs = Vec::with_capacity(results.len());
     for r in results {
         inputs.push(InputRecord {
@@ -99,24 +103,26 @@ pub fn compute(
                 "ok".into()
             },
             encoding: r.encoding.clone(),
-            rows: r.output.observations.len(),
+            rows: r.rows(),
             rejects: r.output.rejects.len(),
             cached: r.cached,
             error: r.error.clone(),
             notes: r.output.notes.clone(),
         });
-        tables.observations.extend(r.output.observations);
         tables.rejects.extend(r.output.rejects);
     }
-    sort_observations(&mut tables.observations);
+    tables.observations =
+        crate::normalize::frame::sort(&gathered).context("sorting the observations")?;
+    drop(gathered);
     tables.rejects.sort_by(|a, b| {
         (&a.source_path, &a.locator, &a.reason).cmp(&(&b.source_path, &b.locator, &b.reason))
     });
     timings.insert("normalize".into(), ms(t));
 
     let t = Instant::now();
-    let rec = reconcile::reconcile(p, &tables.observations);
+    let rec = reconcile::reconcile(p, &tables.observations).context("reconciling the facts")?;
     tables.facts = rec.facts;
+    tables.facts_frame = rec.frame;
     timings.insert("reconcile".into(), ms(t));
 
     let t = Instant::now();
@@ -146,7 +152,8 @@ pub fn compute(
     })
 }
 
-/// Sorts observations by fact key, then place: the published order.
+/// Sorts one file's observation rows (`extract`) in the order `normalize::frame::sort`
+/// gives a run's frame: fact key, then place.
 pub fn sort_observations(obs: &mut [Observation]) {
     use rayon::slice::ParallelSliceMut;
     obs.par_sort_by(|a, b| {
@@ -310,8 +317,20 @@ fn write_tables(dir: &std::path::Path, t: &Tables) -> Result<BTreeMap<String, Ta
         }
     };
     rayon::scope(|s| {
-        s.spawn(|_| record(Observation::NAME, write_partitioned(dir, &t.observations)));
-        s.spawn(|_| record(Fact::NAME, write_table(dir, &t.facts)));
+        s.spawn(|_| {
+            record(
+                Observation::NAME,
+                crate::normalize::frame::published(&t.observations)
+                    .context("selecting the observations' columns")
+                    .and_then(|df| write_partitioned_frame(dir, Observation::NAME, df)),
+            )
+        });
+        s.spawn(|_| {
+            record(
+                Fact::NAME,
+                write_frame_table(dir, Fact::NAME, t.facts_frame.clone()),
+            )
+        });
         s.spawn(|_| {
             record(
                 crate::model::Monthly::NAME,

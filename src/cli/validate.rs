@@ -18,7 +18,7 @@ pub fn execute(pipeline: &Path) -> Result<i32> {
         pipeline.display(),
         c.inputs.len(),
         failed.len(),
-        c.tables.observations.len(),
+        c.tables.observations.height(),
         rejects,
         c.tables.checks.len()
     );

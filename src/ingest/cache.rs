@@ -15,16 +15,14 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
 
-use polars::prelude::{
-    Column, DataFrame, NamedFrom, ParquetCompression, ParquetReader, ParquetWriter, SerReader,
-    Series,
-};
+use polars::prelude::{DataFrame, ParquetCompression, ParquetReader, ParquetWriter, SerReader};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{FileOutput, FileResult};
 use crate::config::pipeline::{hex, Pipeline};
-use crate::model::{Observation, Reject, Table};
+use crate::model::Reject;
+use crate::normalize::frame::TOLERANCE;
 
 /// Fingerprint of the parsing code of this build (build.rs).
 const PARSER_HASH: &str = env!("PARKSTAT_PARSER_HASH");
@@ -66,6 +64,8 @@ pub struct Hit {
     pub encoding: Option<String>,
     pub error: Option<String>,
     pub output: FileOutput,
+    /// Its rows in [`Cache::frame`].
+    pub rows: std::ops::Range<usize>,
 }
 
 impl Cache {
@@ -112,8 +112,17 @@ impl Cache {
         }
         let file = File::open(self.dir.join(&index.observations)).ok()?;
         let frame = ParquetReader::new(file).finish().ok()?;
-        (frame.height() == index.rows && frame.column("tolerance").is_ok())
-            .then_some((index, frame))
+        // Its slices join freshly parsed rows: anything of another shape is a miss.
+        let shape = crate::normalize::frame::cached_schema().ok()?;
+        let whole = frame.height() == index.rows
+            && **frame.schema() == shape
+            && frame.column(TOLERANCE).ok()?.null_count() == 0;
+        whole.then_some((index, frame))
+    }
+
+    /// The cached rows, as read (`FileResult::cached_rows` index them).
+    pub fn frame(&self) -> Option<&DataFrame> {
+        self.frame.as_ref()
     }
 
     /// The key of one input's content read by one source entry.
@@ -135,35 +144,37 @@ impl Cache {
     pub fn get(&self, key: &str, sha256: &str) -> Option<Hit> {
         let e = self.index.entries.get(key)?;
         let frame = self.frame.as_ref()?;
-        if e.sha256 != sha256 || e.offset.checked_add(e.len)? > frame.height() {
+        let end = e.offset.checked_add(e.len)?;
+        if e.sha256 != sha256 || end > frame.height() {
             return None;
         }
+        // Rows of another input mean an index that does not fit its file.
         let part = frame.slice(e.offset as i64, e.len);
-        let mut observations = Observation::from_frame(&part).ok()?;
-        let tolerance = part.column("tolerance").ok()?.f64().ok()?;
-        for (o, t) in observations.iter_mut().zip(tolerance.iter()) {
-            o.tolerance = t?;
-            // Rows of another input mean an index that does not fit its file.
-            if &*o.source_sha256 != sha256 {
-                return None;
-            }
+        let hashes = part.column("source_sha256").ok()?.str().ok()?;
+        if !hashes.iter().all(|h| h == Some(sha256)) {
+            return None;
         }
         Some(Hit {
             encoding: e.encoding.clone(),
             error: e.error.clone(),
             output: FileOutput {
-                observations,
+                observations: Vec::new(),
                 rejects: e.rejects.clone(),
                 notes: e.notes.clone(),
             },
+            rows: e.offset..end,
         })
     }
 
     /// Replaces the cache with this run's results (when they differ from what it holds).
-    /// The frame is built here; the file is written on the returned thread, beside
-    /// the stages that follow (join it before the process ends). A failure to write
-    /// only costs parsing next time.
-    pub fn store(&self, results: &[FileResult]) -> Option<std::thread::JoinHandle<()>> {
+    /// `frame` holds their rows in the same order, with tolerances (`normalize::frame`).
+    /// The file is written on the returned thread, beside the stages that follow (join
+    /// it before the process ends). A failure to write only costs parsing next time.
+    pub fn store(
+        &self,
+        results: &[FileResult],
+        frame: &DataFrame,
+    ) -> Option<std::thread::JoinHandle<()>> {
         let keyed: Vec<(String, &FileResult)> = results
             .iter()
             .filter(|r| !r.sha256.is_empty())
@@ -177,78 +188,39 @@ impl Cache {
         if unchanged && self.frame.is_some() {
             return None;
         }
-        let (index, df) = self.frame_of(&keyed)?;
-        let dir = self.dir.clone();
-        Some(std::thread::spawn(move || {
-            let _ = write(dir, index, df);
-        }))
-    }
-
-    /// The new cache's index and frame. Rows of inputs read from the cache are the
-    /// old frame's slices as they are (a rerun rebuilds only what it parsed).
-    fn frame_of(&self, keyed: &[(String, &FileResult)]) -> Option<(Index, DataFrame)> {
-        enum Piece<'a> {
-            Old(usize, usize),
-            New(Vec<&'a Observation>),
-        }
         let mut index = Index {
             parser: PARSER_HASH.to_string(),
             ..Index::default()
         };
-        let mut pieces: Vec<Piece> = Vec::new();
-        for (key, r) in keyed {
-            let n = r.output.observations.len();
-            let reuse = (r.cached && self.frame.is_some())
-                .then(|| self.index.entries.get(key))
-                .flatten()
-                .filter(|e| e.sha256 == r.sha256 && e.len == n);
-            match (reuse, pieces.last_mut()) {
-                (Some(e), Some(Piece::Old(off, len))) if *off + *len == e.offset => *len += n,
-                (Some(e), _) => pieces.push(Piece::Old(e.offset, n)),
-                (None, Some(Piece::New(rows))) => rows.extend(&r.output.observations),
-                (None, _) => pieces.push(Piece::New(r.output.observations.iter().collect())),
+        for r in results {
+            let n = r.rows();
+            if !r.sha256.is_empty() {
+                index.entries.insert(
+                    self.key(r.input.source, &r.sha256),
+                    Entry {
+                        sha256: r.sha256.clone(),
+                        bytes: r.bytes,
+                        encoding: r.encoding.clone(),
+                        error: r.error.clone(),
+                        notes: r.output.notes.clone(),
+                        rejects: r.output.rejects.clone(),
+                        offset: index.rows,
+                        len: n,
+                    },
+                );
             }
-            index.entries.insert(
-                key.clone(),
-                Entry {
-                    sha256: r.sha256.clone(),
-                    bytes: r.bytes,
-                    encoding: r.encoding.clone(),
-                    error: r.error.clone(),
-                    notes: r.output.notes.clone(),
-                    rejects: r.output.rejects.clone(),
-                    offset: index.rows,
-                    len: n,
-                },
-            );
             index.rows += n;
         }
-        let fresh = |rows: &[&Observation]| -> Option<DataFrame> {
-            let mut df = crate::model::frame_of(rows).ok()?;
-            let tol: Vec<f64> = rows.iter().map(|o| o.tolerance).collect();
-            df.with_column(Column::from(Series::new("tolerance".into(), tol)))
-                .ok()?;
-            Some(df)
-        };
-        let parts: Option<Vec<DataFrame>> = pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Old(off, len) => Some(self.frame.as_ref()?.slice(*off as i64, *len)),
-                Piece::New(rows) => fresh(rows),
-            })
-            .collect();
-        let df = match parts.and_then(|p| crate::model::stack(p).ok()) {
-            Some(df) if df.height() == index.rows => df,
-            // An old frame of another shape, or no rows at all: build it whole.
-            _ => {
-                let rows: Vec<&Observation> = keyed
-                    .iter()
-                    .flat_map(|(_, r)| &r.output.observations)
-                    .collect();
-                fresh(&rows)?
-            }
-        };
-        Some((index, df))
+        let df = frame
+            .select(crate::normalize::frame::cached_columns())
+            .ok()?;
+        if df.height() != index.rows {
+            return None;
+        }
+        let dir = self.dir.clone();
+        Some(std::thread::spawn(move || {
+            let _ = write(dir, index, df);
+        }))
     }
 }
 

@@ -83,6 +83,20 @@ pub struct FileResult {
     pub error: Option<String>,
     /// Taken from the cache, not parsed.
     pub cached: bool,
+    /// For a cached input: its rows in the cache's frame (`output.observations` is
+    /// then empty); they stay columns from the cache to the published table.
+    pub cached_rows: Option<std::ops::Range<usize>>,
+    /// Modification time of the file (ns since the epoch; 0 unknown).
+    pub mtime: i64,
+}
+
+impl FileResult {
+    /// How many observations the input yielded, parsed or cached.
+    pub fn rows(&self) -> usize {
+        self.cached_rows
+            .as_ref()
+            .map_or(self.output.observations.len(), |r| r.len())
+    }
 }
 
 /// Reads every input in parallel; one file's failure never stops the others.
@@ -114,16 +128,16 @@ fn ingest_cached(p: &Pipeline, input: &InputFile, cache: Option<&cache::Cache>) 
     let sha256 = hex(&Sha256::digest(&bytes));
     let key = cache.key(input.source, &sha256);
     if let Some(hit) = cache.get(&key, &sha256) {
-        let mut output = hit.output;
-        set_mtime(&input.path, &mut output);
         return FileResult {
             input: input.clone(),
             sha256,
             bytes: bytes.len() as u64,
             encoding: hit.encoding,
-            output,
+            output: hit.output,
             error: hit.error,
             cached: true,
+            cached_rows: Some(hit.rows),
+            mtime: mtime_of(&input.path),
         };
     }
     parse(p, input, bytes, sha256)
@@ -174,15 +188,12 @@ fn lines_within(text: &str, l: &crate::config::pipeline::Limits) -> Result<(), S
     }
 }
 
-fn set_mtime(path: &std::path::Path, out: &mut FileOutput) {
-    let mtime = std::fs::metadata(path)
+fn mtime_of(path: &std::path::Path) -> i64 {
+    std::fs::metadata(path)
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i64);
-    for o in &mut out.observations {
-        o.source_mtime = mtime;
-    }
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// Reads one input.
@@ -200,6 +211,8 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
             output: FileOutput::default(),
             error: Some(format!("cannot read: {e}")),
             cached: false,
+            cached_rows: None,
+            mtime: 0,
         },
     }
 }
@@ -227,6 +240,8 @@ fn parse(p: &Pipeline, input: &InputFile, bytes: Vec<u8>, sha256: String) -> Fil
         output: FileOutput::default(),
         error: None,
         cached: false,
+        cached_rows: None,
+        mtime: 0,
     };
     res.bytes = bytes.len() as u64;
     let def = p.sources.get(input.source);
@@ -295,7 +310,10 @@ fn parse(p: &Pipeline, input: &InputFile, bytes: Vec<u8>, sha256: String) -> Fil
     });
     match parsed {
         Ok(mut out) => {
-            set_mtime(&input.path, &mut out);
+            res.mtime = mtime_of(&input.path);
+            for o in &mut out.observations {
+                o.source_mtime = res.mtime;
+            }
             res.output = out
         }
         Err(e) => res.error = Some(e),

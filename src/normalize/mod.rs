@@ -2,6 +2,7 @@
 
 pub mod cn_number;
 pub mod figure;
+pub mod frame;
 pub mod indicator;
 pub mod label;
 pub mod number;

@@ -5,8 +5,11 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use polars::prelude::{ParquetCompression, ParquetWriter, StatisticsOptions};
+use polars::prelude::{
+    ChunkCompareEq, DataFrame, ParquetCompression, ParquetWriter, StatisticsOptions,
+};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 
 use crate::config::pipeline::hex;
 use crate::model::{Table, YearPartitioned};
@@ -27,7 +30,7 @@ pub struct TableFile {
 /// keeps the schema under it, and DuckDB and pyarrow read it as no rows.
 const EMPTY_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
-fn write_frame(path: &Path, df: &mut polars::prelude::DataFrame) -> Result<(u64, String)> {
+fn write_frame(path: &Path, df: &mut DataFrame) -> Result<(u64, String)> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     ParquetWriter::new(BufWriter::new(file))
         .with_compression(ParquetCompression::Zstd(None))
@@ -39,41 +42,56 @@ fn write_frame(path: &Path, df: &mut polars::prelude::DataFrame) -> Result<(u64,
 }
 
 /// Writes `rows` (sorted by key) as `<dir>/<NAME>/year=<Y>/part-0.parquet`, one file a year.
-pub fn write_partitioned<T: YearPartitioned>(dir: &Path, rows: &[T]) -> Result<TableFile> {
-    let mut by_year: std::collections::BTreeMap<Option<i32>, Vec<&T>> = Default::default();
-    for r in rows {
-        by_year.entry(Some(r.year())).or_default().push(r);
-    }
-    if by_year.is_empty() {
-        by_year.insert(None, Vec::new());
-    }
+pub fn write_partitioned<T: YearPartitioned + Sync>(dir: &Path, rows: &[T]) -> Result<TableFile> {
+    let refs: Vec<&T> = rows.iter().collect();
+    let df =
+        crate::model::frame_of(&refs).with_context(|| format!("building table {}", T::NAME))?;
+    write_partitioned_frame(dir, T::NAME, df)
+}
+
+/// Writes a table's frame (sorted by key, with an i32 `year`) as
+/// `<dir>/<name>/year=<Y>/part-0.parquet`, one file a year, rows in their order.
+pub fn write_partitioned_frame(dir: &Path, name: &str, df: DataFrame) -> Result<TableFile> {
+    let year = df
+        .column("year")
+        .and_then(|c| c.i32().cloned())
+        .with_context(|| format!("table {name} has no year column"))?;
+    let years: BTreeSet<i32> = year.iter().flatten().collect();
     let mut parts = Vec::new();
     let mut whole = Sha256::new();
-    for (year, part) in &by_year {
-        let sub = format!(
-            "year={}",
-            year.map_or(EMPTY_PARTITION.to_string(), |y| y.to_string())
-        );
-        let folder = dir.join(T::NAME).join(&sub);
+    let mut one = |sub: String, mut part: DataFrame| -> Result<()> {
+        let folder = dir.join(name).join(&sub);
         std::fs::create_dir_all(&folder)
             .with_context(|| format!("creating {}", folder.display()))?;
-        let mut df =
-            T::to_frame_refs(part).with_context(|| format!("building table {}", T::NAME))?;
-        let rel = format!("{}/{sub}/part-0.parquet", T::NAME);
-        let (bytes, sha256) = write_frame(&dir.join(&rel), &mut df)?;
+        let rel = format!("{name}/{sub}/part-0.parquet");
+        let (bytes, sha256) = write_frame(&dir.join(&rel), &mut part)?;
         whole.update(rel.as_bytes());
         whole.update(sha256.as_bytes());
         parts.push(TableFile {
-            rows: part.len(),
+            rows: part.height(),
             path: rel,
             bytes,
             sha256,
             partitions: vec![],
         });
+        Ok(())
+    };
+    if years.is_empty() {
+        one(format!("year={EMPTY_PARTITION}"), df.clear())?;
+    }
+    let single = years.len() == 1 && year.null_count() == 0;
+    for y in years {
+        let part = if single {
+            df.clone()
+        } else {
+            df.filter(&year.equal(y))
+                .with_context(|| format!("splitting table {name} by year"))?
+        };
+        one(format!("year={y}"), part)?;
     }
     Ok(TableFile {
-        rows: rows.len(),
-        path: T::NAME.to_string(),
+        rows: df.height(),
+        path: name.to_string(),
         bytes: parts.iter().map(|p| p.bytes).sum(),
         sha256: hex(&whole.finalize()),
         partitions: parts,
@@ -82,13 +100,17 @@ pub fn write_partitioned<T: YearPartitioned>(dir: &Path, rows: &[T]) -> Result<T
 
 /// Writes `rows` (already sorted by key) as `<dir>/<NAME>.parquet`.
 pub fn write_table<T: Table>(dir: &Path, rows: &[T]) -> Result<TableFile> {
-    let name = format!("{}.parquet", T::NAME);
-    let path = dir.join(&name);
-    let mut df = T::to_frame(rows).with_context(|| format!("building table {}", T::NAME))?;
-    let (bytes, sha256) = write_frame(&path, &mut df)?;
+    let df = T::to_frame(rows).with_context(|| format!("building table {}", T::NAME))?;
+    write_frame_table(dir, T::NAME, df)
+}
+
+/// Writes a table's frame (already sorted by key) as `<dir>/<name>.parquet`.
+pub fn write_frame_table(dir: &Path, name: &str, mut df: DataFrame) -> Result<TableFile> {
+    let file = format!("{name}.parquet");
+    let (bytes, sha256) = write_frame(&dir.join(&file), &mut df)?;
     Ok(TableFile {
-        rows: rows.len(),
-        path: name,
+        rows: df.height(),
+        path: file,
         bytes,
         sha256,
         partitions: vec![],

@@ -2,8 +2,14 @@
 
 use std::cmp::Ordering;
 
+use polars::prelude::{
+    BooleanChunked, ChunkCompareEq, ChunkFull, Column, DataFrame, IdxCa, IdxSize, IntoSeries,
+    NamedFrom, PolarsResult, Series, StringChunked, StringChunkedBuilder,
+};
+
 use crate::config::pipeline::Pipeline;
-use crate::model::{Fact, Observation, PeriodKind, Scope, SourceKind};
+use crate::model::{Fact, Observation, PeriodKind, Scope, SourceKind, Table};
+use crate::normalize::frame::{MTIME, TOLERANCE};
 
 /// The key of a fact (DESIGN.md, Reconcile, plus `qualifier`), borrowed from the observation.
 pub type KeyRef<'a> = (
@@ -54,6 +60,9 @@ pub struct Conflict {
 /// Facts and the conflicts found while choosing them.
 #[derive(Debug, Default)]
 pub struct Reconciled {
+    /// The facts table, in key order.
+    pub frame: DataFrame,
+    /// The same facts as rows, for the stages that read rows.
     pub facts: Vec<Fact>,
     pub conflicts: Vec<Conflict>,
 }
@@ -64,129 +73,270 @@ pub fn agree(a: f64, tol_a: f64, b: f64, tol_b: f64) -> bool {
     (a - b).abs() <= tol + 1e-9 * a.abs().max(b.abs())
 }
 
-/// Orders observations of one key: precedence, then the more precise, then a stable tie-break.
-fn better(p: &Pipeline, a: &Observation, b: &Observation) -> Ordering {
-    p.precedence_rank(a.source_kind)
-        .cmp(&p.precedence_rank(b.source_kind))
-        .then(a.tolerance.total_cmp(&b.tolerance))
-        .then_with(|| b.source_path.cmp(&a.source_path))
-        .then_with(|| a.locator.cmp(&b.locator))
+/// The columns a key's decision reads, from the sorted observations frame.
+struct Cols<'a> {
+    value: Vec<Option<f64>>,
+    tolerance: Vec<f64>,
+    kind: Vec<SourceKind>,
+    rank: Vec<usize>,
+    mtime: Vec<i64>,
+    yoy_pct: Vec<Option<f64>>,
+    yoy_pp: Vec<Option<f64>>,
+    share_pct: Vec<Option<f64>>,
+    source_path: &'a StringChunked,
+    locator: &'a StringChunked,
+    obs_id: &'a StringChunked,
 }
 
-/// Chooses one fact per key. `observations` need not be sorted; when they are sorted
-/// by key (as the run sorts them) only each key's few rows are ordered here.
-pub fn reconcile(p: &Pipeline, observations: &[Observation]) -> Reconciled {
-    use rayon::prelude::*;
-    let o = observations;
-    let mut idx: Vec<usize> = (0..o.len()).collect();
-    if !o.is_sorted_by(|a, b| key_ref(a) <= key_ref(b)) {
-        idx.par_sort_by(|&a, &b| key_ref(&o[a]).cmp(&key_ref(&o[b])));
+impl Cols<'_> {
+    fn path(&self, i: usize) -> &str {
+        self.source_path.get(i).unwrap_or("")
     }
-    let mut groups: Vec<(usize, usize)> = Vec::new();
-    let mut start = 0;
-    for end in 1..=idx.len() {
-        if end == idx.len() || key_ref(&o[idx[end]]) != key_ref(&o[idx[start]]) {
-            groups.push((start, end));
-            start = end;
+    fn locator(&self, i: usize) -> &str {
+        self.locator.get(i).unwrap_or("")
+    }
+    /// Orders rows of one key: precedence, then the more precise, then a stable tie-break.
+    fn better(&self, a: usize, b: usize) -> Ordering {
+        self.rank[a]
+            .cmp(&self.rank[b])
+            .then(self.tolerance[a].total_cmp(&self.tolerance[b]))
+            .then_with(|| self.path(b).cmp(self.path(a)))
+            .then_with(|| self.locator(a).cmp(self.locator(b)))
+    }
+}
+
+/// One key's decision, as row numbers of the observations frame.
+struct Decided {
+    winner: usize,
+    yoy_pct: Option<f64>,
+    yoy_pp: Option<f64>,
+    share: Option<usize>,
+    /// (winner, loser) pairs that disagree beyond rounding.
+    conflicts: Vec<(usize, usize)>,
+}
+
+/// The key columns: a row whose key equals the previous row's continues its group.
+const KEY: [&str; 8] = [
+    "entity_id",
+    "scope",
+    "indicator",
+    "year",
+    "period_kind",
+    "month_from",
+    "month_to",
+    "qualifier",
+];
+
+/// Chooses one fact per key from observations sorted by key (`normalize::frame::sort`).
+/// Keys are found and facts gathered column by column; only a key with several rows
+/// orders them, and only conflicts become rows again.
+pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
+    use rayon::prelude::*;
+    let n = obs.height();
+    let mut same = BooleanChunked::full("same".into(), n > 0, n);
+    for k in KEY {
+        let c = obs.column(k)?.as_materialized_series();
+        same = &same & &c.equal_missing(&c.shift(1))?;
+    }
+    let mut starts: Vec<usize> = same
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| (s != Some(true)).then_some(i))
+        .collect();
+    starts.push(n);
+    let f64s = |name: &str| -> PolarsResult<Vec<Option<f64>>> {
+        Ok(obs.column(name)?.f64()?.iter().collect())
+    };
+    let kind: Vec<SourceKind> = obs
+        .column("source_kind")?
+        .str()?
+        .iter()
+        .map(SourceKind::parse)
+        .collect::<PolarsResult<_>>()?;
+    let cols = Cols {
+        value: f64s("value")?,
+        tolerance: f64s(TOLERANCE)?
+            .into_iter()
+            .map(|t| t.unwrap_or(0.0))
+            .collect(),
+        rank: kind.iter().map(|k| p.precedence_rank(*k)).collect(),
+        kind,
+        mtime: obs
+            .column(MTIME)?
+            .i64()?
+            .iter()
+            .map(|t| t.unwrap_or(0))
+            .collect(),
+        yoy_pct: f64s("yoy_pct")?,
+        yoy_pp: f64s("yoy_pp")?,
+        share_pct: f64s("share_pct")?,
+        source_path: obs.column("source_path")?.str()?,
+        locator: obs.column("locator")?.str()?,
+        obs_id: obs.column("obs_id")?.str()?,
+    };
+    // Keys are independent: decided in parallel, in key order.
+    let decided: Vec<(Decided, Vec<usize>)> = starts
+        .par_windows(2)
+        .map(|w| {
+            let mut group: Vec<usize> = (w[0]..w[1]).collect();
+            if group.len() > 1 {
+                group.sort_by(|a, b| cols.better(*a, *b));
+            }
+            (decide(&cols, &group), group)
+        })
+        .collect();
+
+    let mut winners = Vec::with_capacity(decided.len());
+    let mut sources = StringChunkedBuilder::new("sources".into(), decided.len());
+    let mut buf = String::new();
+    let mut share_of: Vec<Option<&str>> = Vec::with_capacity(decided.len());
+    let share_col = obs.column("share_of")?.str()?;
+    let mut pairs: Vec<IdxSize> = Vec::new();
+    for (d, group) in &decided {
+        winners.push(d.winner as IdxSize);
+        buf.clear();
+        buf.push_str(cols.obs_id.get(d.winner).unwrap_or(""));
+        for &i in group.iter().filter(|&&i| i != d.winner) {
+            buf.push(';');
+            buf.push_str(cols.obs_id.get(i).unwrap_or(""));
+        }
+        sources.append_value(&buf);
+        share_of.push(d.share.and_then(|i| share_col.get(i)));
+        for &(w, l) in &d.conflicts {
+            pairs.extend([w as IdxSize, l as IdxSize]);
         }
     }
-    // Keys are independent: decided in parallel, each fact written in its place.
-    let (facts, conflicts): (Vec<Fact>, Vec<Vec<Conflict>>) = groups
-        .par_iter()
-        .map(|&(s, e)| {
-            let mut group: Vec<&Observation> = idx[s..e].iter().map(|&i| &o[i]).collect();
-            group.sort_by(|a, b| better(p, a, b));
-            let mut conflicts = Vec::new();
-            (one_fact(&group, &mut conflicts), conflicts)
-        })
-        .unzip();
-    Reconciled {
-        facts,
-        conflicts: conflicts.into_iter().flatten().collect(),
+    let taken = [
+        "entity_id",
+        "entity_name",
+        "scope",
+        "indicator",
+        "indicator_name",
+        "year",
+        "period_kind",
+        "month_from",
+        "month_to",
+        "value",
+        "unit",
+        "approx",
+        "obs_id",
+        "source_kind",
+        "qualifier",
+    ];
+    let mut df = obs
+        .select(taken)?
+        .take(&IdxCa::from_vec("winner".into(), winners))?;
+    df.rename("obs_id", "winner_obs_id".into())?;
+    df.rename("source_kind", "winner_source_kind".into())?;
+    let col = |s: Series| -> Column { s.into() };
+    let opt = |f: fn(&Decided) -> Option<f64>| -> Vec<Option<f64>> {
+        decided.iter().map(|(d, _)| f(d)).collect()
+    };
+    df.with_column(col(Series::new("yoy_pct".into(), opt(|d| d.yoy_pct))))?;
+    df.with_column(col(Series::new("yoy_pp".into(), opt(|d| d.yoy_pp))))?;
+    df.with_column(col(Series::new(
+        "share_pct".into(),
+        decided
+            .iter()
+            .map(|(d, _)| d.share.and_then(|i| cols.share_pct[i]))
+            .collect::<Vec<_>>(),
+    )))?;
+    df.with_column(col(Series::new("share_of".into(), share_of)))?;
+    df.with_column(col(Series::new(
+        "n_sources".into(),
+        decided
+            .iter()
+            .map(|(_, g)| g.len() as u32)
+            .collect::<Vec<_>>(),
+    )))?;
+    df.with_column(col(sources.finish().into_series()))?;
+    df.with_column(col(Series::new(
+        "conflict".into(),
+        decided
+            .iter()
+            .map(|(d, _)| !d.conflicts.is_empty())
+            .collect::<Vec<_>>(),
+    )))?;
+    df.with_column(col(Series::new(
+        "corrected".into(),
+        decided
+            .iter()
+            .map(|(d, _)| cols.kind[d.winner] == SourceKind::Correction)
+            .collect::<Vec<_>>(),
+    )))?;
+    let frame = df.select(Fact::column_names().iter().copied())?;
+    let facts = Fact::from_frame(&frame)?;
+
+    // Only the rows of conflicts are read back as observations (for the check's words).
+    let both = obs.take(&IdxCa::from_vec("pairs".into(), pairs))?;
+    let mut rows = Observation::from_frame(&both)?;
+    let tol = both.column(TOLERANCE)?.f64()?;
+    for (o, t) in rows.iter_mut().zip(tol.iter()) {
+        o.tolerance = t.unwrap_or(0.0);
     }
+    let mut rows = rows.into_iter();
+    let mut conflicts = Vec::new();
+    while let (Some(winner), Some(loser)) = (rows.next(), rows.next()) {
+        conflicts.push(Conflict { winner, loser });
+    }
+    Ok(Reconciled {
+        frame,
+        facts,
+        conflicts,
+    })
 }
 
-fn one_fact(group: &[&Observation], conflicts: &mut Vec<Conflict>) -> Fact {
-    let head = group[0];
-    let mut with_value = group.iter().find(|o| o.value.is_some()).copied();
+/// One key's fact: which row wins, and what the others add.
+fn decide(c: &Cols, group: &[usize]) -> Decided {
+    let mut with_value = group.iter().copied().find(|&i| c.value[i].is_some());
     // Precedence and precision cannot decide between two files of one kind that state
     // the same figure differently: the newer file is the revised one.
     if let Some(w) = with_value {
-        let tied: Vec<&Observation> = group
+        let tied: Vec<usize> = group
             .iter()
             .copied()
-            .filter(|o| {
-                o.value.is_some() && o.source_kind == w.source_kind && o.tolerance == w.tolerance
+            .filter(|&i| {
+                c.value[i].is_some() && c.kind[i] == c.kind[w] && c.tolerance[i] == c.tolerance[w]
             })
             .collect();
-        let disagree = tied.iter().any(|o| {
+        let wv = c.value[w].unwrap_or(0.0);
+        let disagree = tied.iter().any(|&i| {
             !agree(
-                w.value.unwrap_or(0.0),
-                w.tolerance,
-                o.value.unwrap_or(0.0),
-                o.tolerance,
+                wv,
+                c.tolerance[w],
+                c.value[i].unwrap_or(0.0),
+                c.tolerance[i],
             )
         });
         if disagree {
-            with_value = tied.iter().copied().max_by(|a, b| {
-                a.source_mtime
-                    .cmp(&b.source_mtime)
-                    .then_with(|| b.source_path.cmp(&a.source_path))
-                    .then_with(|| b.locator.cmp(&a.locator))
+            with_value = tied.iter().copied().max_by(|&a, &b| {
+                c.mtime[a]
+                    .cmp(&c.mtime[b])
+                    .then_with(|| c.path(b).cmp(c.path(a)))
+                    .then_with(|| c.locator(b).cmp(c.locator(a)))
             });
         }
     }
-    let winner = with_value.unwrap_or(head);
+    let winner = with_value.unwrap_or(group[0]);
+    let mut conflicts = Vec::new();
     // A correction overrides the inputs on purpose: that is not a conflict.
-    let corrected = with_value.is_some_and(|w| w.source_kind == SourceKind::Correction);
-    if let (Some(w), Some(wv), false) = (with_value, with_value.and_then(|o| o.value), corrected) {
-        for o in group.iter().filter(|o| !std::ptr::eq(**o, w)) {
-            if let Some(v) = o.value {
-                if !agree(wv, w.tolerance, v, o.tolerance) {
-                    conflicts.push(Conflict {
-                        winner: w.clone(),
-                        loser: (*o).clone(),
-                    });
+    if let Some(w) = with_value.filter(|&w| c.kind[w] != SourceKind::Correction) {
+        let wv = c.value[w].unwrap_or(0.0);
+        for &i in group.iter().filter(|&&i| i != w) {
+            if let Some(v) = c.value[i] {
+                if !agree(wv, c.tolerance[w], v, c.tolerance[i]) {
+                    conflicts.push((w, i));
                 }
             }
         }
     }
-    let first = |f: fn(&Observation) -> Option<f64>| group.iter().find_map(|o| f(o));
-    let share = group.iter().find(|o| o.share_pct.is_some());
-    let mut sources: Vec<&str> = vec![winner.obs_id.as_str()];
-    sources.extend(
-        group
-            .iter()
-            .filter(|o| !std::ptr::eq(**o, winner))
-            .map(|o| o.obs_id.as_str()),
-    );
-    let conflict = conflicts
-        .last()
-        .is_some_and(|c| c.winner.obs_id == winner.obs_id);
-    Fact {
-        entity_id: winner.entity_id.clone(),
-        entity_name: winner.entity_name.clone(),
-        scope: winner.scope,
-        indicator: winner.indicator.clone(),
-        indicator_name: winner.indicator_name.clone(),
-        year: winner.year,
-        period_kind: winner.period_kind,
-        month_from: winner.month_from,
-        month_to: winner.month_to,
-        value: winner.value,
-        unit: winner.unit.clone(),
-        approx: winner.approx,
-        yoy_pct: first(|o| o.yoy_pct),
-        yoy_pp: first(|o| o.yoy_pp),
-        share_pct: share.and_then(|o| o.share_pct),
-        share_of: share.and_then(|o| o.share_of.clone()),
-        n_sources: group.len() as u32,
-        sources: sources.join(";"),
-        conflict,
-        corrected: winner.source_kind == SourceKind::Correction,
-        winner_obs_id: winner.obs_id.clone(),
-        winner_source_kind: winner.source_kind,
-        qualifier: winner.qualifier.clone(),
+    let first = |col: &[Option<f64>]| group.iter().find_map(|&i| col[i]);
+    Decided {
+        winner,
+        yoy_pct: first(&c.yoy_pct),
+        yoy_pp: first(&c.yoy_pp),
+        share: group.iter().copied().find(|&i| c.share_pct[i].is_some()),
+        conflicts,
     }
 }
 

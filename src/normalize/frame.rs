@@ -1,0 +1,129 @@
+//! Every input's rows → one observations frame in published order. From here on
+//! observations are columns: cached inputs are slices of the cache's frame (never
+//! rebuilt into rows), parsed inputs are built into columns once.
+
+use polars::prelude::{
+    Column, DataFrame, NamedFrom, PolarsResult, Schema, Series, SortMultipleOptions,
+};
+
+use crate::ingest::FileResult;
+use crate::model::{Observation, PeriodKind, Scope, Table};
+
+/// Half a unit of the last stated digit (`Observation::tolerance`); kept in the cache.
+pub const TOLERANCE: &str = "tolerance";
+/// The input file's modification time (`Observation::source_mtime`); never cached,
+/// since a file of the same content may be newer.
+pub const MTIME: &str = "source_mtime";
+
+/// The published columns and the tolerance: what the cache holds.
+pub fn cached_columns() -> Vec<&'static str> {
+    let mut c = Observation::column_names().to_vec();
+    c.push(TOLERANCE);
+    c
+}
+
+/// The schema of the cache's frame.
+pub fn cached_schema() -> PolarsResult<Schema> {
+    Ok((**fresh(&[])?.schema()).clone())
+}
+
+/// Parsed rows as columns, with their tolerances.
+fn fresh(rows: &[&Observation]) -> PolarsResult<DataFrame> {
+    let mut df = crate::model::frame_of(rows)?;
+    let tol: Vec<f64> = rows.iter().map(|o| o.tolerance).collect();
+    df.with_column(Column::from(Series::new(TOLERANCE.into(), tol)))?;
+    Ok(df)
+}
+
+/// The rows of every result, in their order, with tolerance and modification time.
+/// `cached` is the frame that the results' `cached_rows` index.
+pub fn gather(results: &[FileResult], cached: Option<&DataFrame>) -> PolarsResult<DataFrame> {
+    enum Piece<'a> {
+        Old(usize, usize),
+        New(Vec<&'a Observation>),
+    }
+    let mut pieces: Vec<Piece> = Vec::new();
+    for r in results {
+        match (&r.cached_rows, pieces.last_mut()) {
+            (Some(c), Some(Piece::Old(_, end))) if *end == c.start => *end = c.end,
+            (Some(c), _) => pieces.push(Piece::Old(c.start, c.end)),
+            (None, Some(Piece::New(rows))) => rows.extend(&r.output.observations),
+            (None, _) => pieces.push(Piece::New(r.output.observations.iter().collect())),
+        }
+    }
+    let parts = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Old(start, end) => {
+                let old = cached.ok_or_else(
+                    || polars::prelude::polars_err!(ComputeError: "cached rows without the cache's frame"),
+                )?;
+                Ok(old.slice(*start as i64, end - start))
+            }
+            Piece::New(rows) => fresh(rows),
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let mut df = if parts.is_empty() {
+        fresh(&[])?
+    } else {
+        crate::model::stack(parts)?
+    };
+    let mtime: Vec<i64> = results
+        .iter()
+        .flat_map(|r| std::iter::repeat_n(r.mtime, r.rows()))
+        .collect();
+    df.with_column(Column::from(Series::new(MTIME.into(), mtime)))?;
+    df.rechunk_mut_par();
+    Ok(df)
+}
+
+/// Hidden columns that order scope and period kind as their enums do (`park` before `city`).
+const SCOPE_ORD: &str = "__scope_ord";
+const PERIOD_ORD: &str = "__period_ord";
+
+/// Sorts observations by fact key, then place: the published order, and the one
+/// reconcile reads keys in (each key's rows together).
+pub fn sort(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut df = df.clone();
+    let scope: Vec<u8> = ordinals(&df, "scope", |v| Scope::parse(v).map(|s| s as u8))?;
+    let period: Vec<u8> = ordinals(&df, "period_kind", |v| {
+        PeriodKind::parse(v).map(|p| p as u8)
+    })?;
+    df.with_column(Column::from(Series::new(SCOPE_ORD.into(), scope)))?;
+    df.with_column(Column::from(Series::new(PERIOD_ORD.into(), period)))?;
+    let by = [
+        "entity_id",
+        SCOPE_ORD,
+        "indicator",
+        "year",
+        PERIOD_ORD,
+        "month_from",
+        "month_to",
+        "qualifier",
+        "source_path",
+        "locator",
+        "obs_id",
+    ];
+    let mut sorted = df.sort(
+        by,
+        SortMultipleOptions::default()
+            .with_nulls_last(false)
+            .with_maintain_order(true),
+    )?;
+    sorted = sorted.drop(SCOPE_ORD)?.drop(PERIOD_ORD)?;
+    sorted.rechunk_mut_par();
+    Ok(sorted)
+}
+
+fn ordinals(
+    df: &DataFrame,
+    name: &str,
+    ord: impl Fn(Option<&str>) -> PolarsResult<u8>,
+) -> PolarsResult<Vec<u8>> {
+    df.column(name)?.str()?.iter().map(ord).collect()
+}
+
+/// The columns of the published table (without tolerance and modification time).
+pub fn published(df: &DataFrame) -> PolarsResult<DataFrame> {
+    df.select(Observation::column_names().iter().copied())
+}
