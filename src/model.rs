@@ -240,6 +240,75 @@ column_via!(Severity, &str, |v| v.as_str(), str, |r| named(
     Severity::as_str
 ));
 
+/// A column type read in place: a row of a frame borrows its strings from the frame
+/// instead of copying them (`FactRef`), so a stage reads a table without rebuilding it.
+pub trait ColumnRef: ColumnType {
+    type Ref<'a>: Copy
+    where
+        Self: 'a;
+    fn borrow(&self) -> Self::Ref<'_>;
+    fn to_owned(r: Self::Ref<'_>) -> Self;
+    fn read_ref(col: &Column) -> PolarsResult<Vec<Self::Ref<'_>>>;
+}
+
+macro_rules! column_ref_copy {
+    ($($t:ty),*) => {$(
+        impl ColumnRef for $t {
+            type Ref<'a> = $t;
+            fn borrow(&self) -> $t {
+                *self
+            }
+            fn to_owned(r: $t) -> $t {
+                r
+            }
+            fn read_ref(col: &Column) -> PolarsResult<Vec<$t>> {
+                <$t as ColumnType>::read(col)
+            }
+        }
+    )*};
+}
+column_ref_copy!(
+    i32,
+    u32,
+    Option<u32>,
+    u8,
+    Option<u8>,
+    Option<i32>,
+    f64,
+    Option<f64>,
+    bool,
+    Scope,
+    PeriodKind,
+    SourceKind,
+    Severity
+);
+
+impl ColumnRef for String {
+    type Ref<'a> = &'a str;
+    fn borrow(&self) -> &str {
+        self
+    }
+    fn to_owned(r: &str) -> String {
+        r.to_string()
+    }
+    fn read_ref(col: &Column) -> PolarsResult<Vec<&str>> {
+        col.str()?.iter().map(required).collect()
+    }
+}
+
+impl ColumnRef for Option<String> {
+    type Ref<'a> = Option<&'a str>;
+    fn borrow(&self) -> Option<&str> {
+        self.as_deref()
+    }
+    fn to_owned(r: Option<&str>) -> Option<String> {
+        r.map(str::to_string)
+    }
+    fn read_ref(col: &Column) -> PolarsResult<Vec<Option<&str>>> {
+        Ok(col.str()?.iter().collect())
+    }
+}
+
 /// A published table: a name, its columns, and how rows become a frame.
 pub trait Table: Sized + Serialize {
     /// File stem under the run directory (`observations` → `observations.parquet`).
@@ -253,6 +322,41 @@ pub trait Table: Sized + Serialize {
 }
 
 macro_rules! table {
+    ($(#[$m:meta])* $name:ident = $file:literal, borrowed as $refname:ident { $( $(#[$fm:meta])* $f:ident : $t:ty ),* $(,)? }) => {
+        table! { $(#[$m])* $name = $file { $( $(#[$fm])* $f : $t ),* } }
+
+        /// A row of the table read in place from its frame: strings are borrowed, not copied.
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct $refname<'a> {
+            $( pub $f: <$t as ColumnRef>::Ref<'a>, )*
+        }
+
+        impl $name {
+            /// This row as its borrowed form, for stages that read either.
+            pub fn borrow(&self) -> $refname<'_> {
+                $refname { $( $f: ColumnRef::borrow(&self.$f), )* }
+            }
+        }
+
+        impl<'a> $refname<'a> {
+            /// An owned copy of this row.
+            pub fn to_owned(&self) -> $name {
+                $name { $( $f: <$t as ColumnRef>::to_owned(self.$f), )* }
+            }
+            /// Every row of `df` (a frame this table wrote), borrowing its strings.
+            #[allow(non_snake_case)]
+            pub fn rows(df: &'a DataFrame) -> PolarsResult<Vec<$refname<'a>>> {
+                $( let mut $f = <$t as ColumnRef>::read_ref(df.column(stringify!($f))?)?.into_iter(); )*
+                let mut rows = Vec::with_capacity(df.height());
+                for _ in 0..df.height() {
+                    rows.push($refname {
+                        $( $f: $f.next().ok_or_else(|| polars_err!(ComputeError: "short column"))?, )*
+                    });
+                }
+                Ok(rows)
+            }
+        }
+    };
     ($(#[$m:meta])* $name:ident = $file:literal { $( $(#[$fm:meta])* $f:ident : $t:ty ),* $(,)? }
      $( internal { $( $(#[$im:meta])* $i:ident : $it:ty ),* $(,)? } )?) => {
         $(#[$m])*
@@ -350,7 +454,7 @@ table! {
 
 table! {
     /// One reconciled figure per key.
-    Fact = "facts" {
+    Fact = "facts", borrowed as FactRef {
         entity_id: String,
         entity_name: String,
         scope: Scope,
@@ -580,5 +684,24 @@ pub(crate) fn test_fact(entity: &str, value: Option<f64>, yoy: Option<f64>) -> F
         winner_obs_id: String::new(),
         winner_source_kind: SourceKind::Sheet,
         qualifier: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fact_read_in_place_is_the_fact_written() {
+        let mut b = test_fact("b", None, Some(-3.5));
+        b.qualifier = Some("年产值超亿元".into());
+        b.share_of = Some("city".into());
+        let facts = vec![test_fact("a", Some(7e8), None), b];
+        let frame = Fact::to_frame(&facts).unwrap();
+        let rows = FactRef::rows(&frame).unwrap();
+        let borrowed: Vec<FactRef> = facts.iter().map(Fact::borrow).collect();
+        assert_eq!(rows, borrowed);
+        let owned: Vec<Fact> = rows.iter().map(FactRef::to_owned).collect();
+        assert_eq!(owned, facts);
     }
 }

@@ -13,7 +13,7 @@ use crate::config::pipeline::Pipeline;
 use crate::derive::{self, Derived};
 use crate::error::exit;
 use crate::ingest::{self, discover};
-use crate::model::{Check, Fact, Observation, Reject, Severity, Table};
+use crate::model::{Check, Fact, FactRef, Observation, Reject, Severity, Table};
 use crate::progress::Progress;
 use crate::publish::manifest::{InputRecord, RunManifest};
 use crate::publish::parquet::{
@@ -28,9 +28,8 @@ use crate::reconcile;
 pub struct Tables {
     /// Published columns plus `tolerance` and `source_mtime` (`normalize::frame`).
     pub observations: DataFrame,
-    /// The facts table as written; `facts` holds the same rows.
-    pub facts_frame: DataFrame,
-    pub facts: Vec<Fact>,
+    /// Read in place as rows with `FactRef::rows`.
+    pub facts: DataFrame,
     pub derived: Derived,
     pub checks: Vec<Check>,
     pub rejects: Vec<Reject>,
@@ -121,22 +120,23 @@ pub fn compute(
 
     let t = Instant::now();
     let rec = reconcile::reconcile(p, &tables.observations).context("reconciling the facts")?;
-    tables.facts = rec.facts;
-    tables.facts_frame = rec.frame;
+    let facts = FactRef::rows(&rec.frame).context("reading the facts back")?;
     timings.insert("reconcile".into(), ms(t));
 
     let t = Instant::now();
-    tables.derived = derive::derive(p, &tables.facts);
+    tables.derived = derive::derive(p, &facts);
     timings.insert("derive".into(), ms(t));
 
     let t = Instant::now();
     tables.checks = check::check(
         &p.dictionaries.indicators,
-        &tables.facts,
+        &facts,
         &rec.conflicts,
         &tables.derived,
     );
     timings.insert("check".into(), ms(t));
+    drop(facts);
+    tables.facts = rec.frame;
     if let Some(w) = cache_write {
         let t = Instant::now();
         // A failed write only costs parsing next time.
@@ -204,7 +204,8 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         let changes = s.spawn(move || {
             let (prev, read) = previous_facts?;
             let old = read.join().ok()?.ok()?;
-            Some((prev, crate::diff::diff_facts_frame(&old, facts).ok()?))
+            let new = FactRef::rows(facts).ok()?;
+            Some((prev, crate::diff::diff_facts_frame(&old, &new).ok()?))
         });
         let written = write_tables(&pending.tmp, &c.tables);
         (written, changes.join().ok().flatten())
@@ -250,12 +251,13 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     // The report is for people; a failure to draw it is a warning, never a lost run.
     let t_report = Instant::now();
     let mut manifest = manifest;
+    let facts = FactRef::rows(&c.tables.facts).context("reading the facts back")?;
     let html = crate::report::render(&crate::report::ReportInput {
         manifest: &manifest,
         entities: p.entities.all(),
         main_indicators: &p.main_indicators,
         indicators: &p.dictionaries.indicators,
-        facts: &c.tables.facts,
+        facts: &facts,
         monthly: &c.tables.derived.monthly,
         checks: &c.tables.checks,
         rejects: &c.tables.rejects,
@@ -328,7 +330,7 @@ fn write_tables(dir: &std::path::Path, t: &Tables) -> Result<BTreeMap<String, Ta
         s.spawn(|_| {
             record(
                 Fact::NAME,
-                write_frame_table(dir, Fact::NAME, t.facts_frame.clone()),
+                write_frame_table(dir, Fact::NAME, t.facts.clone()),
             )
         });
         s.spawn(|_| {

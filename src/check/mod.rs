@@ -3,7 +3,7 @@
 use crate::derive::Derived;
 use polars::prelude::PlHashMap as HashMap;
 
-use crate::model::{Check, Fact, Monthly, PeriodKind, Severity, SourceKind};
+use crate::model::{Check, FactRef, Monthly, PeriodKind, Severity, SourceKind};
 use crate::normalize::indicator::IndicatorTable;
 use crate::reconcile::Conflict;
 
@@ -16,7 +16,7 @@ const BASIS_MAX_PP: f64 = 5.0;
 /// Runs every rule.
 pub fn check(
     indicators: &IndicatorTable,
-    facts: &[Fact],
+    facts: &[FactRef],
     conflicts: &[Conflict],
     derived: &Derived,
 ) -> Vec<Check> {
@@ -76,7 +76,7 @@ fn period_text(kind: PeriodKind, from: Option<u8>, to: Option<u8>) -> String {
 }
 
 /// A value outside what is possible at all for its indicator (办结率 above 100%).
-fn range_rule(indicators: &IndicatorTable, facts: &[Fact], out: &mut Vec<Check>) {
+fn range_rule(indicators: &IndicatorTable, facts: &[FactRef], out: &mut Vec<Check>) {
     for f in facts {
         let (Some(v), Some([lo, hi])) = (
             f.value,
@@ -101,7 +101,7 @@ fn range_rule(indicators: &IndicatorTable, facts: &[Fact], out: &mut Vec<Check>)
                 Some(if v < lo { lo } else { hi }),
             );
             c.scope = f.scope;
-            c.obs_ids = f.winner_obs_id.clone();
+            c.obs_ids = f.winner_obs_id.to_string();
             out.push(c);
         }
     }
@@ -120,15 +120,15 @@ fn decimals(x: f64) -> i32 {
 /// Reported growth against the growth computed from this year's and last year's
 /// published values: within rounding, nothing; a few points off, a comparable-basis
 /// adjustment (`yoy_basis`, info); further off, `growth_mismatch` (warn).
-fn growth_rules(facts: &[Fact], out: &mut Vec<Check>) {
+fn growth_rules(facts: &[FactRef], out: &mut Vec<Check>) {
     use crate::reconcile::facts::{fact_key, KeyRef as K};
     // The same key, in another year.
-    fn key(f: &Fact, year: i32) -> K<'_> {
+    fn key<'a>(f: &FactRef<'a>, year: i32) -> K<'a> {
         let mut k = fact_key(f);
         k.3 = year;
         k
     }
-    let by_key: HashMap<K, &Fact> = facts.iter().map(|f| (key(f, f.year), f)).collect();
+    let by_key: HashMap<K, &FactRef> = facts.iter().map(|f| (key(f, f.year), f)).collect();
     for f in facts {
         let (Some(v), Some(yoy)) = (f.value, f.yoy_pct) else {
             continue;
@@ -185,7 +185,7 @@ fn growth_rules(facts: &[Fact], out: &mut Vec<Check>) {
 }
 
 /// A correction whose key no input states: most likely a typo in its park, indicator or period.
-fn correction_rule(facts: &[Fact], out: &mut Vec<Check>) {
+fn correction_rule(facts: &[FactRef], out: &mut Vec<Check>) {
     for f in facts
         .iter()
         .filter(|f| f.winner_source_kind == SourceKind::Correction && f.n_sources == 1)
@@ -208,7 +208,7 @@ fn correction_rule(facts: &[Fact], out: &mut Vec<Check>) {
             None,
         );
         c.scope = f.scope;
-        c.obs_ids = f.winner_obs_id.clone();
+        c.obs_ids = f.winner_obs_id.to_string();
         out.push(c);
     }
 }
@@ -265,7 +265,7 @@ fn conflict_rule(conflicts: &[Conflict], out: &mut Vec<Check>) {
 fn cumulative_rules(
     indicators: &IndicatorTable,
     monthly: &[Monthly],
-    facts: &[Fact],
+    facts: &[FactRef],
     out: &mut Vec<Check>,
 ) {
     // Year-to-date facts by (entity, indicator, year, month), to name the observations a check is about.
@@ -275,12 +275,8 @@ fn cumulative_rules(
             f.month_from == Some(1) && matches!(f.period_kind, PeriodKind::Ytd | PeriodKind::Year)
         })
         .filter_map(|f| {
-            f.month_to.map(|m| {
-                (
-                    (f.entity_id.as_str(), f.indicator.as_str(), f.year, m),
-                    f.winner_obs_id.as_str(),
-                )
-            })
+            f.month_to
+                .map(|m| ((f.entity_id, f.indicator, f.year, m), f.winner_obs_id))
         })
         .collect();
     let fact_id = |m: &Monthly, month: u8| -> String {

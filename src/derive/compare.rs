@@ -3,27 +3,21 @@
 use std::collections::BTreeMap;
 
 use crate::config::pipeline::Pipeline;
-use crate::model::{Fact, PeriodKind, Ranking, Scope, Share};
+use crate::model::{FactRef, PeriodKind, Ranking, Scope, Share};
 
 type PeriodKey<'a> = (&'a str, i32, PeriodKind, Option<u8>, Option<u8>);
 
-fn period_key(f: &Fact) -> PeriodKey<'_> {
-    (
-        f.indicator.as_str(),
-        f.year,
-        f.period_kind,
-        f.month_from,
-        f.month_to,
-    )
+fn period_key<'a>(f: &FactRef<'a>) -> PeriodKey<'a> {
+    (f.indicator, f.year, f.period_kind, f.month_from, f.month_to)
 }
 
 /// Each park's value as a share of its parent area's value for the same indicator and period,
 /// next to the share a source states.
-pub fn shares(p: &Pipeline, facts: &[Fact]) -> Vec<Share> {
-    let mut by_entity: BTreeMap<(&str, PeriodKey), &Fact> = BTreeMap::new();
+pub fn shares(p: &Pipeline, facts: &[FactRef]) -> Vec<Share> {
+    let mut by_entity: BTreeMap<(&str, PeriodKey), &FactRef> = BTreeMap::new();
     for f in facts.iter().filter(|f| f.qualifier.is_none()) {
         if f.value.is_some() || f.share_pct.is_some() {
-            by_entity.insert((f.entity_id.as_str(), period_key(f)), f);
+            by_entity.insert((f.entity_id, period_key(f)), f);
         }
     }
     let mut out = Vec::new();
@@ -53,17 +47,17 @@ pub fn shares(p: &Pipeline, facts: &[Fact]) -> Vec<Share> {
             continue;
         }
         out.push(Share {
-            entity_id: f.entity_id.clone(),
-            entity_name: f.entity_name.clone(),
-            indicator: f.indicator.clone(),
-            indicator_name: f.indicator_name.clone(),
+            entity_id: f.entity_id.to_string(),
+            entity_name: f.entity_name.to_string(),
+            indicator: f.indicator.to_string(),
+            indicator_name: f.indicator_name.to_string(),
             year: f.year,
             period_kind: f.period_kind,
             month_from: f.month_from,
             month_to: f.month_to,
             share_of: parent
                 .map(|e| e.id.clone())
-                .unwrap_or_else(|| f.share_of.clone().unwrap_or_default()),
+                .unwrap_or_else(|| f.share_of.clone().unwrap_or_default().to_string()),
             part_value,
             whole_value,
             computed_share_pct: computed,
@@ -78,8 +72,8 @@ fn e_scope(e: Option<&crate::config::pipeline::EntityDef>) -> Scope {
 }
 
 /// Rank of each park among the parks with a value for the same indicator and period, by value and by growth (1 = largest).
-pub fn rankings(facts: &[Fact]) -> Vec<Ranking> {
-    let mut groups: BTreeMap<PeriodKey, Vec<&Fact>> = BTreeMap::new();
+pub fn rankings(facts: &[FactRef]) -> Vec<Ranking> {
+    let mut groups: BTreeMap<PeriodKey, Vec<&FactRef>> = BTreeMap::new();
     for f in facts.iter().filter(|f| {
         f.scope == Scope::Park
             && f.qualifier.is_none()
@@ -117,10 +111,10 @@ pub fn rankings(facts: &[Fact]) -> Vec<Ranking> {
         }
         for f in group {
             out.push(Ranking {
-                entity_id: f.entity_id.clone(),
-                entity_name: f.entity_name.clone(),
-                indicator: f.indicator.clone(),
-                indicator_name: f.indicator_name.clone(),
+                entity_id: f.entity_id.to_string(),
+                entity_name: f.entity_name.to_string(),
+                indicator: f.indicator.to_string(),
+                indicator_name: f.indicator_name.to_string(),
                 year: f.year,
                 period_kind: f.period_kind,
                 month_from: f.month_from,
@@ -158,7 +152,7 @@ mod tests {
             fact("c", Some(5.0), Some(f64::NAN)),
             fact("d", Some(1.0), Some(3.0)),
         ];
-        let r = rankings(&facts);
+        let r = rankings(&facts.each_ref().map(|f| f.borrow()));
         let got: Vec<(&str, Option<u32>, Option<u32>, u32)> = r
             .iter()
             .map(|x| {

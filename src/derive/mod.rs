@@ -6,7 +6,7 @@ pub mod monthly;
 pub mod periods;
 
 use crate::config::pipeline::Pipeline;
-use crate::model::{Annual, Fact, Monthly, Quarterly, Ranking, Share};
+use crate::model::{Annual, FactRef, Monthly, Quarterly, Ranking, Share};
 
 /// Every derived table.
 #[derive(Debug, Default)]
@@ -19,7 +19,7 @@ pub struct Derived {
 }
 
 /// Shares and rankings read only facts, so they are computed beside the monthly chain.
-pub fn derive(p: &Pipeline, facts: &[Fact]) -> Derived {
+pub fn derive(p: &Pipeline, facts: &[FactRef]) -> Derived {
     let ((monthly, quarterly, annual), (shares, rankings)) = rayon::join(
         || {
             let monthly = monthly::monthly(p, facts);

@@ -3,22 +3,22 @@
 use std::collections::BTreeMap;
 
 use crate::config::pipeline::Pipeline;
-use crate::model::{Fact, Monthly, PeriodKind, Scope};
+use crate::model::{FactRef, Monthly, PeriodKind, Scope};
 use crate::normalize::indicator::IndicatorKind;
 
 type SeriesKey<'a> = (&'a str, Scope, &'a str, &'a str);
 
 #[derive(Default)]
-struct Series<'a> {
+struct Series<'s, 'a> {
     /// year → month → ytd fact
-    ytd: BTreeMap<i32, BTreeMap<u8, &'a Fact>>,
+    ytd: BTreeMap<i32, BTreeMap<u8, &'s FactRef<'a>>>,
     /// year → month → single-month fact
-    month: BTreeMap<i32, BTreeMap<u8, &'a Fact>>,
+    month: BTreeMap<i32, BTreeMap<u8, &'s FactRef<'a>>>,
 }
 
 /// Builds `monthly` from facts; only flows (stocks and ratios are never differenced).
-pub fn monthly(p: &Pipeline, facts: &[Fact]) -> Vec<Monthly> {
-    let mut series: BTreeMap<SeriesKey, Series> = BTreeMap::new();
+pub fn monthly<'a>(p: &Pipeline, facts: &[FactRef<'a>]) -> Vec<Monthly> {
+    let mut series: BTreeMap<SeriesKey<'a>, Series<'_, 'a>> = BTreeMap::new();
     for f in facts {
         let flow = p
             .dictionaries
@@ -28,12 +28,7 @@ pub fn monthly(p: &Pipeline, facts: &[Fact]) -> Vec<Monthly> {
         if !flow || f.value.is_none() && f.yoy_pct.is_none() {
             continue;
         }
-        let key = (
-            f.entity_id.as_str(),
-            f.scope,
-            f.indicator.as_str(),
-            f.unit.as_str(),
-        );
+        let key = (f.entity_id, f.scope, f.indicator, f.unit);
         let s = series.entry(key).or_default();
         match (f.period_kind, f.month_from, f.month_to) {
             (PeriodKind::Ytd | PeriodKind::Year, Some(1), Some(m)) => {
@@ -84,10 +79,10 @@ pub fn monthly(p: &Pipeline, facts: &[Fact]) -> Vec<Monthly> {
                 };
                 rows.push(Monthly {
                     entity_id: entity_id.to_string(),
-                    entity_name: any.entity_name.clone(),
+                    entity_name: any.entity_name.to_string(),
                     scope,
                     indicator: indicator.to_string(),
-                    indicator_name: any.indicator_name.clone(),
+                    indicator_name: any.indicator_name.to_string(),
                     year,
                     month: m,
                     unit: unit.to_string(),

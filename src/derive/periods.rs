@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Annual, Fact, Monthly, PeriodKind, Quarterly};
+use crate::model::{Annual, FactRef, Monthly, PeriodKind, Quarterly};
 
 /// Quarters from `monthly`'s year-to-date values (Q2 = ytd(6) − ytd(3)); a stated quarter wins.
-pub fn quarterly(monthly: &[Monthly], facts: &[Fact]) -> Vec<Quarterly> {
+pub fn quarterly(monthly: &[Monthly], facts: &[FactRef]) -> Vec<Quarterly> {
     let mut out = Vec::new();
     let mut series: BTreeMap<(&str, &str, &str, i32), Vec<&Monthly>> = BTreeMap::new();
     for m in monthly {
@@ -24,13 +24,7 @@ pub fn quarterly(monthly: &[Monthly], facts: &[Fact]) -> Vec<Quarterly> {
         .filter(|f| f.period_kind == PeriodKind::Quarter && f.qualifier.is_none())
         .filter_map(|f| {
             Some((
-                (
-                    f.entity_id.as_str(),
-                    f.indicator.as_str(),
-                    f.unit.as_str(),
-                    f.year,
-                    f.month_to? / 3,
-                ),
+                (f.entity_id, f.indicator, f.unit, f.year, f.month_to? / 3),
                 f.value?,
             ))
         })

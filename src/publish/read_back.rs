@@ -87,6 +87,16 @@ pub fn frame(run_dir: &Path, name: &str) -> Result<DataFrame> {
     Ok(df)
 }
 
+/// The rows of a facts frame read from `run_dir`, borrowing its strings.
+pub fn fact_rows<'a>(run_dir: &Path, df: &'a DataFrame) -> Result<Vec<crate::model::FactRef<'a>>> {
+    crate::model::FactRef::rows(df).with_context(|| {
+        format!(
+            "{} does not hold the columns of parkstat's `facts` table",
+            run_dir.join(crate::model::Fact::NAME).display()
+        )
+    })
+}
+
 pub fn table<T: Table>(run_dir: &Path) -> Result<Vec<T>> {
     let df = frame(run_dir, T::NAME)?;
     let path = run_dir.join(T::NAME);
@@ -102,7 +112,7 @@ pub fn table<T: Table>(run_dir: &Path) -> Result<Vec<T>> {
 /// The changes from the facts of `old_run` to `new` (the report's "since the last run").
 pub fn fact_changes(
     old_run: &Path,
-    new: &[crate::model::Fact],
+    new: &[crate::model::FactRef],
 ) -> Result<Vec<crate::diff::FactChange>> {
     let old = frame(old_run, crate::model::Fact::NAME)?;
     crate::diff::diff_facts_frame(&old, new).with_context(|| {

@@ -8,7 +8,7 @@ use polars::prelude::{
 };
 
 use crate::config::pipeline::Pipeline;
-use crate::model::{Fact, Observation, PeriodKind, Scope, SourceKind, Table};
+use crate::model::{Fact, FactRef, Observation, PeriodKind, Scope, SourceKind, Table};
 use crate::normalize::frame::{MTIME, TOLERANCE};
 
 /// The key of a fact (DESIGN.md, Reconcile, plus `qualifier`), borrowed from the observation.
@@ -24,16 +24,16 @@ pub type KeyRef<'a> = (
 );
 
 /// The same key of a published fact (for comparing two runs' facts).
-pub fn fact_key(f: &Fact) -> KeyRef<'_> {
+pub fn fact_key<'a>(f: &FactRef<'a>) -> KeyRef<'a> {
     (
-        f.entity_id.as_str(),
+        f.entity_id,
         f.scope,
-        f.indicator.as_str(),
+        f.indicator,
         f.year,
         f.period_kind,
         f.month_from,
         f.month_to,
-        f.qualifier.as_deref(),
+        f.qualifier,
     )
 }
 
@@ -60,10 +60,8 @@ pub struct Conflict {
 /// Facts and the conflicts found while choosing them.
 #[derive(Debug, Default)]
 pub struct Reconciled {
-    /// The facts table, in key order.
+    /// The facts table, in key order (`FactRef::rows` reads it in place).
     pub frame: DataFrame,
-    /// The same facts as rows, for the stages that read rows.
-    pub facts: Vec<Fact>,
     pub conflicts: Vec<Conflict>,
 }
 
@@ -265,7 +263,6 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
             .collect::<Vec<_>>(),
     )))?;
     let frame = df.select(Fact::column_names().iter().copied())?;
-    let facts = Fact::from_frame(&frame)?;
 
     // Only the rows of conflicts are read back as observations (for the check's words).
     let both = obs.take(&IdxCa::from_vec("pairs".into(), pairs))?;
@@ -279,11 +276,7 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
     while let (Some(winner), Some(loser)) = (rows.next(), rows.next()) {
         conflicts.push(Conflict { winner, loser });
     }
-    Ok(Reconciled {
-        frame,
-        facts,
-        conflicts,
-    })
+    Ok(Reconciled { frame, conflicts })
 }
 
 /// One key's fact: which row wins, and what the others add.

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::config::pipeline::EntityDef;
 use crate::diff::FactChange;
-use crate::model::{Check, Fact, Monthly, Reject, Severity};
+use crate::model::{Check, Fact, FactRef, Monthly, Reject, Severity};
 use crate::normalize::indicator::{IndicatorKind, IndicatorTable};
 use crate::publish::manifest::RunManifest;
 
@@ -33,7 +33,7 @@ pub struct ReportInput<'a> {
     /// Indicators charted for every park; empty means the four flows with most months.
     pub main_indicators: &'a [String],
     pub indicators: &'a IndicatorTable,
-    pub facts: &'a [Fact],
+    pub facts: &'a [FactRef<'a>],
     pub monthly: &'a [Monthly],
     pub checks: &'a [Check],
     pub rejects: &'a [Reject],
@@ -176,12 +176,7 @@ fn entity_order(input: &ReportInput) -> Vec<(String, String)> {
         .monthly
         .iter()
         .map(|m| (m.entity_id.as_str(), m.entity_name.as_str()))
-        .chain(
-            input
-                .facts
-                .iter()
-                .map(|f| (f.entity_id.as_str(), f.entity_name.as_str())),
-        )
+        .chain(input.facts.iter().map(|f| (f.entity_id, f.entity_name)))
     {
         if !input.entities.iter().any(|e| e.id == id) {
             others.insert(id, name);
@@ -210,7 +205,7 @@ fn parks(input: &ReportInput, main: &[String]) -> Vec<Park> {
             .or_default()
             .push(c);
     }
-    let has_facts: HashSet<&str> = input.facts.iter().map(|f| f.entity_id.as_str()).collect();
+    let has_facts: HashSet<&str> = input.facts.iter().map(|f| f.entity_id).collect();
     let name_of = |code: &str| {
         input
             .indicators
@@ -292,7 +287,7 @@ fn check_groups(input: &ReportInput, charted: &HashSet<String>) -> Vec<SeverityG
     let entity_name: HashMap<&str, &str> = input
         .facts
         .iter()
-        .map(|f| (f.entity_id.as_str(), f.entity_name.as_str()))
+        .map(|f| (f.entity_id, f.entity_name))
         .collect();
     [
         (Severity::Error, "错误 Errors"),
@@ -353,16 +348,10 @@ fn conflicts(input: &ReportInput) -> Vec<ConflictRow> {
         .iter()
         .filter(|f| f.conflict)
         .map(|f| {
-            let check = by_key.get(&(
-                f.entity_id.as_str(),
-                f.indicator.as_str(),
-                f.year,
-                f.month_from,
-                f.month_to,
-            ));
+            let check = by_key.get(&(f.entity_id, f.indicator, f.year, f.month_from, f.month_to));
             ConflictRow {
-                entity: f.entity_name.clone(),
-                indicator: f.indicator_name.clone(),
+                entity: f.entity_name.to_string(),
+                indicator: f.indicator_name.to_string(),
                 period: period(f.year, f.month_from, f.month_to),
                 value: f
                     .value
@@ -412,7 +401,8 @@ pub fn render_run(
 ) -> Result<String> {
     use crate::publish::read_back;
     let manifest = read_back::manifest(run_dir)?;
-    let facts = read_back::table::<Fact>(run_dir)?;
+    let facts_frame = read_back::frame(run_dir, <Fact as crate::model::Table>::NAME)?;
+    let facts = read_back::fact_rows(run_dir, &facts_frame)?;
     let runs = crate::publish::run_dir::list_runs(&p.out_dir);
     let previous = runs
         .iter()
