@@ -484,7 +484,7 @@ table! {
 
 table! {
     /// Year-to-date and single-month values of a flow indicator.
-    Monthly = "monthly" {
+    Monthly = "monthly", borrowed as MonthlyRef {
         entity_id: String,
         entity_name: String,
         scope: Scope,
@@ -542,7 +542,7 @@ table! {
 
 table! {
     /// A park's value as a share of its area's value, computed next to any stated share.
-    Share = "shares" {
+    Share = "shares", borrowed as ShareRef {
         entity_id: String,
         entity_name: String,
         indicator: String,
@@ -624,24 +624,6 @@ pub fn stack(parts: impl IntoIterator<Item = DataFrame>) -> PolarsResult<DataFra
         df.vstack_mut(&p)?;
     }
     Ok(df)
-}
-
-/// A large table, published Hive-partitioned by year (`observations/year=2024/part-0.parquet`)
-/// so BI tools read only the years they query.
-pub trait YearPartitioned: Table {
-    fn year(&self) -> i32;
-}
-
-impl YearPartitioned for Observation {
-    fn year(&self) -> i32 {
-        self.year
-    }
-}
-
-impl YearPartitioned for Monthly {
-    fn year(&self) -> i32 {
-        self.year
-    }
 }
 
 /// Names of every table, in the order they are published and reported.

@@ -13,12 +13,12 @@ use crate::config::pipeline::Pipeline;
 use crate::derive::{self, Derived};
 use crate::error::exit;
 use crate::ingest::{self, discover};
-use crate::model::{Check, Fact, FactRef, Observation, Reject, Severity, Table};
+use crate::model::{
+    Check, Fact, FactRef, MonthlyRef, Observation, Reject, Severity, ShareRef, Table,
+};
 use crate::progress::Progress;
 use crate::publish::manifest::{InputRecord, RunManifest};
-use crate::publish::parquet::{
-    write_frame_table, write_partitioned, write_partitioned_frame, write_table, TableFile,
-};
+use crate::publish::parquet::{write_frame_table, write_partitioned_frame, write_table, TableFile};
 use crate::publish::run_dir::{prune, PendingRun, RunLock};
 use crate::publish::{now_utc, run_stamp};
 use crate::reconcile;
@@ -124,16 +124,20 @@ pub fn compute(
     timings.insert("reconcile".into(), ms(t));
 
     let t = Instant::now();
-    tables.derived = derive::derive(p, &facts);
+    tables.derived = derive::derive(p, &rec.frame, &facts).context("deriving the tables")?;
     timings.insert("derive".into(), ms(t));
 
     let t = Instant::now();
+    let monthly = MonthlyRef::rows(&tables.derived.monthly).context("reading monthly back")?;
+    let shares = ShareRef::rows(&tables.derived.shares).context("reading shares back")?;
     tables.checks = check::check(
         &p.dictionaries.indicators,
         &facts,
         &rec.conflicts,
-        &tables.derived,
+        &monthly,
+        &shares,
     );
+    drop((monthly, shares));
     timings.insert("check".into(), ms(t));
     drop(facts);
     tables.facts = rec.frame;
@@ -252,13 +256,14 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     let t_report = Instant::now();
     let mut manifest = manifest;
     let facts = FactRef::rows(&c.tables.facts).context("reading the facts back")?;
+    let monthly = MonthlyRef::rows(&c.tables.derived.monthly).context("reading monthly back")?;
     let html = crate::report::render(&crate::report::ReportInput {
         manifest: &manifest,
         entities: p.entities.all(),
         main_indicators: &p.main_indicators,
         indicators: &p.dictionaries.indicators,
         facts: &facts,
-        monthly: &c.tables.derived.monthly,
+        monthly: &monthly,
         checks: &c.tables.checks,
         rejects: &c.tables.rejects,
         changes: previous,
@@ -336,31 +341,39 @@ fn write_tables(dir: &std::path::Path, t: &Tables) -> Result<BTreeMap<String, Ta
         s.spawn(|_| {
             record(
                 crate::model::Monthly::NAME,
-                write_partitioned(dir, &t.derived.monthly),
+                write_partitioned_frame(
+                    dir,
+                    crate::model::Monthly::NAME,
+                    t.derived.monthly.clone(),
+                ),
             )
         });
         s.spawn(|_| {
             record(
                 crate::model::Quarterly::NAME,
-                write_table(dir, &t.derived.quarterly),
+                write_frame_table(
+                    dir,
+                    crate::model::Quarterly::NAME,
+                    t.derived.quarterly.clone(),
+                ),
             )
         });
         s.spawn(|_| {
             record(
                 crate::model::Annual::NAME,
-                write_table(dir, &t.derived.annual),
+                write_frame_table(dir, crate::model::Annual::NAME, t.derived.annual.clone()),
             )
         });
         s.spawn(|_| {
             record(
                 crate::model::Share::NAME,
-                write_table(dir, &t.derived.shares),
+                write_frame_table(dir, crate::model::Share::NAME, t.derived.shares.clone()),
             )
         });
         s.spawn(|_| {
             record(
                 crate::model::Ranking::NAME,
-                write_table(dir, &t.derived.rankings),
+                write_frame_table(dir, crate::model::Ranking::NAME, t.derived.rankings.clone()),
             )
         });
         s.spawn(|_| record(Check::NAME, write_table(dir, &t.checks)));

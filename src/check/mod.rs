@@ -1,9 +1,8 @@
 //! Check: rules over facts and derived tables, each writing plain-words rows to `checks`.
 
-use crate::derive::Derived;
 use polars::prelude::PlHashMap as HashMap;
 
-use crate::model::{Check, FactRef, Monthly, PeriodKind, Severity, SourceKind};
+use crate::model::{Check, FactRef, MonthlyRef, PeriodKind, Severity, ShareRef, SourceKind};
 use crate::normalize::indicator::IndicatorTable;
 use crate::reconcile::Conflict;
 
@@ -18,7 +17,8 @@ pub fn check(
     indicators: &IndicatorTable,
     facts: &[FactRef],
     conflicts: &[Conflict],
-    derived: &Derived,
+    monthly: &[MonthlyRef],
+    shares: &[ShareRef],
 ) -> Vec<Check> {
     // The rules are independent: each runs on its own, their rows are joined in rule order.
     type Rule<'a> = Box<dyn Fn(&mut Vec<Check>) + Send + Sync + 'a>;
@@ -27,9 +27,9 @@ pub fn check(
         Box::new(|out| correction_rule(facts, out)),
         Box::new(|out| range_rule(indicators, facts, out)),
         Box::new(|out| growth_rules(facts, out)),
-        Box::new(|out| cumulative_rules(indicators, &derived.monthly, facts, out)),
-        Box::new(|out| share_rules(&derived.shares, out)),
-        Box::new(|out| monthly_rule(&derived.monthly, out)),
+        Box::new(|out| cumulative_rules(indicators, monthly, facts, out)),
+        Box::new(|out| share_rules(shares, out)),
+        Box::new(|out| monthly_rule(monthly, out)),
     ];
     use rayon::prelude::*;
     let mut out: Vec<Check> = rules
@@ -264,7 +264,7 @@ fn conflict_rule(conflicts: &[Conflict], out: &mut Vec<Check>) {
 /// A flow's cumulative value must not fall within a year, and a derived month must not be negative.
 fn cumulative_rules(
     indicators: &IndicatorTable,
-    monthly: &[Monthly],
+    monthly: &[MonthlyRef],
     facts: &[FactRef],
     out: &mut Vec<Check>,
 ) {
@@ -279,8 +279,8 @@ fn cumulative_rules(
                 .map(|m| ((f.entity_id, f.indicator, f.year, m), f.winner_obs_id))
         })
         .collect();
-    let fact_id = |m: &Monthly, month: u8| -> String {
-        ytd.get(&(m.entity_id.as_str(), m.indicator.as_str(), m.year, month))
+    let fact_id = |m: &MonthlyRef, month: u8| -> String {
+        ytd.get(&(m.entity_id, m.indicator, m.year, month))
             .map(|s| s.to_string())
             .unwrap_or_default()
     };
@@ -321,9 +321,9 @@ fn cumulative_rules(
             out.push(Check {
                 rule: "cumulative_decreasing".into(),
                 severity: Severity::Error,
-                entity_id: b.entity_id.clone(),
+                entity_id: b.entity_id.to_string(),
                 scope: b.scope,
-                indicator: b.indicator.clone(),
+                indicator: b.indicator.to_string(),
                 year: b.year,
                 period_kind: Some("ytd".into()),
                 month_from: Some(1),
@@ -344,9 +344,9 @@ fn cumulative_rules(
                 out.push(Check {
                     rule: "month_negative".into(),
                     severity: Severity::Warn,
-                    entity_id: m.entity_id.clone(),
+                    entity_id: m.entity_id.to_string(),
                     scope: m.scope,
-                    indicator: m.indicator.clone(),
+                    indicator: m.indicator.to_string(),
                     year: m.year,
                     period_kind: Some("month".into()),
                     month_from: m.month_value_from,
@@ -398,7 +398,7 @@ type AreaKey<'a> = (&'a str, &'a str, i32, PeriodKind, Option<u8>, Option<u8>);
 
 /// A stated share must match the share computed from both values (to its stated decimal),
 /// and the parks of an area together cannot exceed it.
-fn share_rules(shares: &[crate::model::Share], out: &mut Vec<Check>) {
+fn share_rules(shares: &[ShareRef], out: &mut Vec<Check>) {
     for s in shares {
         if let (Some(stated), Some(computed)) = (s.stated_share_pct, s.computed_share_pct) {
             // A share printed to one decimal, of values that are themselves rounded.
@@ -422,8 +422,8 @@ fn share_rules(shares: &[crate::model::Share], out: &mut Vec<Check>) {
         if let (Some(part), Some(whole)) = (s.part_value, s.whole_value) {
             let e = sums
                 .entry((
-                    s.share_of.as_str(),
-                    s.indicator.as_str(),
+                    s.share_of,
+                    s.indicator,
                     s.year,
                     s.period_kind,
                     s.month_from,
@@ -453,7 +453,7 @@ fn share_rules(shares: &[crate::model::Share], out: &mut Vec<Check>) {
 }
 
 /// A reported month value must equal the difference of the cumulatives around it.
-fn monthly_rule(monthly: &[Monthly], out: &mut Vec<Check>) {
+fn monthly_rule(monthly: &[MonthlyRef], out: &mut Vec<Check>) {
     for w in monthly.windows(2) {
         let (a, b) = (&w[0], &w[1]);
         if (&a.entity_id, a.scope, &a.indicator, a.year, &a.unit)

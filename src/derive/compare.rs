@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use polars::prelude::{DataFrame, IdxSize, NamedFrom, PolarsResult, Series};
+
 use crate::config::pipeline::Pipeline;
-use crate::model::{FactRef, PeriodKind, Ranking, Scope, Share};
+use crate::model::{FactRef, PeriodKind, Ranking, Scope, Share, Table};
 
 type PeriodKey<'a> = (&'a str, i32, PeriodKind, Option<u8>, Option<u8>);
 
@@ -12,22 +14,23 @@ fn period_key<'a>(f: &FactRef<'a>) -> PeriodKey<'a> {
 }
 
 /// Each park's value as a share of its parent area's value for the same indicator and period,
-/// next to the share a source states.
-pub fn shares(p: &Pipeline, facts: &[FactRef]) -> Vec<Share> {
+/// next to the share a source states. `facts` are `frame` read in place.
+pub fn shares(p: &Pipeline, frame: &DataFrame, facts: &[FactRef]) -> PolarsResult<DataFrame> {
     let mut by_entity: BTreeMap<(&str, PeriodKey), &FactRef> = BTreeMap::new();
     for f in facts.iter().filter(|f| f.qualifier.is_none()) {
         if f.value.is_some() || f.share_pct.is_some() {
             by_entity.insert((f.entity_id, period_key(f)), f);
         }
     }
-    let mut out = Vec::new();
-    for f in facts
-        .iter()
-        .filter(|f| f.scope == Scope::Park && f.qualifier.is_none())
-    {
+    let (mut rows, mut share_of, mut whole_value, mut computed_pct, mut stated_pct) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, f) in facts.iter().enumerate() {
+        if f.scope != Scope::Park || f.qualifier.is_some() {
+            continue;
+        }
         let parent = p
             .entities
-            .get(&f.entity_id)
+            .get(f.entity_id)
             .and_then(|e| e.parent.as_deref())
             .and_then(|id| p.entities.get(id));
         let whole = parent
@@ -35,51 +38,66 @@ pub fn shares(p: &Pipeline, facts: &[FactRef]) -> Vec<Share> {
             .filter(|w| w.scope == e_scope(parent));
         let stated = f.share_pct.filter(|_| {
             f.share_of
-                .as_deref()
                 .is_some_and(|s| parent.is_some_and(|e| e.scope.as_str() == s))
         });
-        let (part_value, whole_value) = (f.value, whole.and_then(|w| w.value));
-        let computed = match (part_value, whole_value) {
+        let (part_value, whole) = (f.value, whole.and_then(|w| w.value));
+        let computed = match (part_value, whole) {
             (Some(a), Some(b)) if b != 0.0 => Some(a / b * 100.0),
             _ => None,
         };
         if computed.is_none() && stated.is_none() {
             continue;
         }
-        out.push(Share {
-            entity_id: f.entity_id.to_string(),
-            entity_name: f.entity_name.to_string(),
-            indicator: f.indicator.to_string(),
-            indicator_name: f.indicator_name.to_string(),
-            year: f.year,
-            period_kind: f.period_kind,
-            month_from: f.month_from,
-            month_to: f.month_to,
-            share_of: parent
-                .map(|e| e.id.clone())
-                .unwrap_or_else(|| f.share_of.clone().unwrap_or_default().to_string()),
-            part_value,
-            whole_value,
-            computed_share_pct: computed,
-            stated_share_pct: stated,
-        });
+        rows.push(i as IdxSize);
+        share_of.push(
+            parent
+                .map(|e| e.id.as_str())
+                .unwrap_or_else(|| f.share_of.unwrap_or_default()),
+        );
+        whole_value.push(whole);
+        computed_pct.push(computed);
+        stated_pct.push(stated);
     }
-    out
+    let mut df = super::gather(frame, &SHARED, rows)?;
+    df.rename("value", "part_value".into())?;
+    for s in [
+        Series::new("share_of".into(), share_of),
+        Series::new("whole_value".into(), whole_value),
+        Series::new("computed_share_pct".into(), computed_pct),
+        Series::new("stated_share_pct".into(), stated_pct),
+    ] {
+        df.with_column(s.into())?;
+    }
+    df.select(Share::column_names().iter().copied())
 }
+
+/// The columns shares and rankings take from the fact they are about.
+const SHARED: [&str; 9] = [
+    "entity_id",
+    "entity_name",
+    "indicator",
+    "indicator_name",
+    "year",
+    "period_kind",
+    "month_from",
+    "month_to",
+    "value",
+];
 
 fn e_scope(e: Option<&crate::config::pipeline::EntityDef>) -> Scope {
     e.map(|e| e.scope).unwrap_or(Scope::Other)
 }
 
-/// Rank of each park among the parks with a value for the same indicator and period, by value and by growth (1 = largest).
-pub fn rankings(facts: &[FactRef]) -> Vec<Ranking> {
-    let mut groups: BTreeMap<PeriodKey, Vec<&FactRef>> = BTreeMap::new();
-    for f in facts.iter().filter(|f| {
+/// Rank of each park among the parks with a value for the same indicator and period, by
+/// value and by growth (1 = largest). `facts` are `frame` read in place.
+pub fn rankings(frame: &DataFrame, facts: &[FactRef]) -> PolarsResult<DataFrame> {
+    let mut groups: BTreeMap<PeriodKey, Vec<usize>> = BTreeMap::new();
+    for (i, f) in facts.iter().enumerate().filter(|(_, f)| {
         f.scope == Scope::Park
             && f.qualifier.is_none()
             && (f.value.is_some() || f.yoy_pct.is_some())
     }) {
-        groups.entry(period_key(f)).or_default().push(f);
+        groups.entry(period_key(f)).or_default().push(i);
     }
     /// The ranked values of a group: how many, and the comparable ones largest first.
     struct Ranked {
@@ -96,53 +114,46 @@ pub fn rankings(facts: &[FactRef]) -> Vec<Ranking> {
         fn len(&self) -> usize {
             self.n
         }
-        /// 1 + how many values are larger (ties share a rank; nothing is larger than NaN).
+        /// 1 + how many values are larger (ties share a rank; nothing is larger than NaN),
+        /// where at least two values are ranked.
         fn rank(&self, v: Option<f64>) -> Option<u32> {
-            let v = v?;
+            let v = v.filter(|_| self.n >= 2)?;
             Some(1 + self.desc.partition_point(|w| *w > v) as u32)
         }
     }
-    let mut out = Vec::new();
+    let (mut rows, mut by_value, mut by_growth, mut n_ranked) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for group in groups.values().filter(|g| g.len() >= 2) {
-        let by_value = Ranked::of(group.iter().filter_map(|f| f.value));
-        let by_growth = Ranked::of(group.iter().filter_map(|f| f.yoy_pct));
-        if by_value.len() < 2 && by_growth.len() < 2 {
+        let value = Ranked::of(group.iter().filter_map(|&i| facts[i].value));
+        let growth = Ranked::of(group.iter().filter_map(|&i| facts[i].yoy_pct));
+        if value.len() < 2 && growth.len() < 2 {
             continue;
         }
-        for f in group {
-            out.push(Ranking {
-                entity_id: f.entity_id.to_string(),
-                entity_name: f.entity_name.to_string(),
-                indicator: f.indicator.to_string(),
-                indicator_name: f.indicator_name.to_string(),
-                year: f.year,
-                period_kind: f.period_kind,
-                month_from: f.month_from,
-                month_to: f.month_to,
-                value: f.value,
-                rank_by_value: if by_value.len() >= 2 {
-                    by_value.rank(f.value)
-                } else {
-                    None
-                },
-                yoy_pct: f.yoy_pct,
-                rank_by_growth: if by_growth.len() >= 2 {
-                    by_growth.rank(f.yoy_pct)
-                } else {
-                    None
-                },
-                n_ranked: by_value.len().max(by_growth.len()) as u32,
-            });
+        for &i in group {
+            rows.push(i as IdxSize);
+            by_value.push(value.rank(facts[i].value));
+            by_growth.push(growth.rank(facts[i].yoy_pct));
+            n_ranked.push(value.len().max(growth.len()) as u32);
         }
     }
-    out
+    let mut columns = SHARED.to_vec();
+    columns.push("yoy_pct");
+    let mut df = super::gather(frame, &columns, rows)?;
+    for s in [
+        Series::new("rank_by_value".into(), by_value),
+        Series::new("rank_by_growth".into(), by_growth),
+        Series::new("n_ranked".into(), n_ranked),
+    ] {
+        df.with_column(s.into())?;
+    }
+    df.select(Ranking::column_names().iter().copied())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use crate::model::test_fact as fact;
+    use crate::model::{test_fact as fact, Table};
 
     #[test]
     fn ties_share_a_rank_and_a_missing_figure_has_none() {
@@ -152,7 +163,11 @@ mod tests {
             fact("c", Some(5.0), Some(f64::NAN)),
             fact("d", Some(1.0), Some(3.0)),
         ];
-        let r = rankings(&facts.each_ref().map(|f| f.borrow()));
+        let frame = crate::model::Fact::to_frame(&facts).unwrap();
+        let r = crate::model::Ranking::from_frame(
+            &rankings(&frame, &facts.each_ref().map(|f| f.borrow())).unwrap(),
+        )
+        .unwrap();
         let got: Vec<(&str, Option<u32>, Option<u32>, u32)> = r
             .iter()
             .map(|x| {

@@ -1,39 +1,59 @@
 //! Derive: tables computed from facts — monthly, quarterly and annual values of flows,
-//! shares of the area, rankings among parks.
+//! shares of the area, rankings among parks. Each table is a frame: the ids and names
+//! of its rows are gathered from the facts (or months) they come from, the figures are
+//! computed beside them.
 
 pub mod compare;
 pub mod monthly;
 pub mod periods;
 
-use crate::config::pipeline::Pipeline;
-use crate::model::{Annual, FactRef, Monthly, Quarterly, Ranking, Share};
+use polars::prelude::{DataFrame, IdxCa, IdxSize, PolarsResult};
 
-/// Every derived table.
+use crate::config::pipeline::Pipeline;
+use crate::model::{FactRef, MonthlyRef};
+
+/// Every derived table, each in its published column order.
 #[derive(Debug, Default)]
 pub struct Derived {
-    pub monthly: Vec<Monthly>,
-    pub quarterly: Vec<Quarterly>,
-    pub annual: Vec<Annual>,
-    pub shares: Vec<Share>,
-    pub rankings: Vec<Ranking>,
+    pub monthly: DataFrame,
+    pub quarterly: DataFrame,
+    pub annual: DataFrame,
+    pub shares: DataFrame,
+    pub rankings: DataFrame,
 }
 
 /// Shares and rankings read only facts, so they are computed beside the monthly chain.
-pub fn derive(p: &Pipeline, facts: &[FactRef]) -> Derived {
-    let ((monthly, quarterly, annual), (shares, rankings)) = rayon::join(
-        || {
-            let monthly = monthly::monthly(p, facts);
-            let quarterly = periods::quarterly(&monthly, facts);
-            let annual = periods::annual(&monthly);
-            (monthly, quarterly, annual)
+/// `facts` are `frame` read in place.
+pub fn derive(p: &Pipeline, frame: &DataFrame, facts: &[FactRef]) -> PolarsResult<Derived> {
+    let (months, (shares, rankings)) = rayon::join(
+        || -> PolarsResult<_> {
+            let monthly = monthly::monthly(p, frame, facts)?;
+            let rows = MonthlyRef::rows(&monthly)?;
+            let quarterly = periods::quarterly(&monthly, &rows, facts)?;
+            drop(rows);
+            let annual = periods::annual(&monthly)?;
+            Ok((monthly, quarterly, annual))
         },
-        || rayon::join(|| compare::shares(p, facts), || compare::rankings(facts)),
+        || {
+            rayon::join(
+                || compare::shares(p, frame, facts),
+                || compare::rankings(frame, facts),
+            )
+        },
     );
-    Derived {
+    let (monthly, quarterly, annual) = months?;
+    Ok(Derived {
         monthly,
         quarterly,
         annual,
-        shares,
-        rankings,
-    }
+        shares: shares?,
+        rankings: rankings?,
+    })
+}
+
+/// Columns of `frame`'s rows `idx`, in that order.
+fn gather(frame: &DataFrame, columns: &[&str], idx: Vec<IdxSize>) -> PolarsResult<DataFrame> {
+    frame
+        .select(columns.iter().copied())?
+        .take(&IdxCa::from_vec("row".into(), idx))
 }

@@ -2,46 +2,68 @@
 
 use std::collections::BTreeMap;
 
+use polars::prelude::{DataFrame, IdxSize, NamedFrom, PolarsResult, Series};
+
 use crate::config::pipeline::Pipeline;
-use crate::model::{FactRef, Monthly, PeriodKind, Scope};
+use crate::model::{FactRef, Monthly, PeriodKind, Scope, Table};
 use crate::normalize::indicator::IndicatorKind;
 
 type SeriesKey<'a> = (&'a str, Scope, &'a str, &'a str);
 
+/// Facts of one series, as rows of the facts frame.
 #[derive(Default)]
-struct Series<'s, 'a> {
+struct FlowSeries {
     /// year → month → ytd fact
-    ytd: BTreeMap<i32, BTreeMap<u8, &'s FactRef<'a>>>,
+    ytd: BTreeMap<i32, BTreeMap<u8, usize>>,
     /// year → month → single-month fact
-    month: BTreeMap<i32, BTreeMap<u8, &'s FactRef<'a>>>,
+    month: BTreeMap<i32, BTreeMap<u8, usize>>,
 }
 
-/// Builds `monthly` from facts; only flows (stocks and ratios are never differenced).
-pub fn monthly<'a>(p: &Pipeline, facts: &[FactRef<'a>]) -> Vec<Monthly> {
-    let mut series: BTreeMap<SeriesKey<'a>, Series<'_, 'a>> = BTreeMap::new();
-    for f in facts {
+/// The columns of `monthly` a series computes; the names and ids are gathered from
+/// one of its facts.
+#[derive(Default)]
+struct Computed {
+    any: Vec<IdxSize>,
+    year: Vec<i32>,
+    month: Vec<u8>,
+    ytd_value: Vec<Option<f64>>,
+    month_value: Vec<Option<f64>>,
+    ytd_yoy_pct: Vec<Option<f64>>,
+    prior_ytd_implied: Vec<Option<f64>>,
+    prior_ytd_reported: Vec<Option<f64>>,
+    derivation: Vec<&'static str>,
+    month_value_from: Vec<Option<u8>>,
+}
+
+/// Builds `monthly` from the facts (`frame`, and `facts` its rows read in place);
+/// only flows (stocks and ratios are never differenced).
+pub fn monthly(p: &Pipeline, frame: &DataFrame, facts: &[FactRef]) -> PolarsResult<DataFrame> {
+    let mut series: BTreeMap<SeriesKey, FlowSeries> = BTreeMap::new();
+    for (i, f) in facts.iter().enumerate() {
         let flow = p
             .dictionaries
             .indicators
-            .by_code(&f.indicator)
+            .by_code(f.indicator)
             .is_some_and(|d| d.kind == IndicatorKind::Flow);
         if !flow || f.value.is_none() && f.yoy_pct.is_none() {
             continue;
         }
-        let key = (f.entity_id, f.scope, f.indicator, f.unit);
-        let s = series.entry(key).or_default();
+        let s = series
+            .entry((f.entity_id, f.scope, f.indicator, f.unit))
+            .or_default();
         match (f.period_kind, f.month_from, f.month_to) {
             (PeriodKind::Ytd | PeriodKind::Year, Some(1), Some(m)) => {
-                s.ytd.entry(f.year).or_default().insert(m, f);
+                s.ytd.entry(f.year).or_default().insert(m, i);
             }
             (PeriodKind::Month, Some(m), Some(_)) => {
-                s.month.entry(f.year).or_default().insert(m, f);
+                s.month.entry(f.year).or_default().insert(m, i);
             }
             _ => {}
         }
     }
-    let mut rows = Vec::with_capacity(facts.len());
-    for (&(entity_id, scope, indicator, unit), s) in &series {
+    let mut c = Computed::default();
+    let value = |i: usize| facts[i].value;
+    for s in series.values() {
         let years: std::collections::BTreeSet<i32> =
             s.ytd.keys().chain(s.month.keys()).copied().collect();
         for year in years {
@@ -51,17 +73,18 @@ pub fn monthly<'a>(p: &Pipeline, facts: &[FactRef<'a>]) -> Vec<Monthly> {
             let prior = s.ytd.get(&(year - 1));
             let all_months: std::collections::BTreeSet<u8> =
                 ytd.keys().chain(months.keys()).copied().collect();
-            let any = ytd.values().chain(months.values()).next().copied();
-            let Some(any) = any else { continue };
+            let Some(&any) = ytd.values().chain(months.values()).next() else {
+                continue;
+            };
             for m in all_months {
                 let y = ytd.get(&m).copied();
-                let ytd_value = y.and_then(|f| f.value);
+                let ytd_value = y.and_then(value);
                 let prev = ytd
                     .range(..m)
                     .next_back()
-                    .and_then(|(pm, f)| f.value.map(|v| (*pm, v)));
+                    .and_then(|(pm, &f)| value(f).map(|v| (*pm, v)));
                 let (month_value, derivation, from) =
-                    match (months.get(&m).and_then(|f| f.value), ytd_value) {
+                    match (months.get(&m).and_then(|&f| value(f)), ytd_value) {
                         (Some(v), _) => (Some(v), "reported", Some(m)),
                         (None, Some(v)) => match prev {
                             Some((pm, pv)) if pm + 1 == m => (Some(v - pv), "ytd_diff", Some(m)),
@@ -72,30 +95,50 @@ pub fn monthly<'a>(p: &Pipeline, facts: &[FactRef<'a>]) -> Vec<Monthly> {
                         },
                         (None, None) => (None, "", None),
                     };
-                let yoy = y.and_then(|f| f.yoy_pct);
+                let yoy = y.and_then(|f| facts[f].yoy_pct);
                 let implied = match (ytd_value, yoy) {
                     (Some(v), Some(r)) if r > -100.0 => Some(v / (1.0 + r / 100.0)),
                     _ => None,
                 };
-                rows.push(Monthly {
-                    entity_id: entity_id.to_string(),
-                    entity_name: any.entity_name.to_string(),
-                    scope,
-                    indicator: indicator.to_string(),
-                    indicator_name: any.indicator_name.to_string(),
-                    year,
-                    month: m,
-                    unit: unit.to_string(),
-                    ytd_value,
-                    month_value,
-                    ytd_yoy_pct: yoy,
-                    prior_ytd_implied: implied,
-                    prior_ytd_reported: prior.and_then(|pr| pr.get(&m)).and_then(|f| f.value),
-                    derivation: derivation.to_string(),
-                    month_value_from: from,
-                });
+                c.any.push(any as IdxSize);
+                c.year.push(year);
+                c.month.push(m);
+                c.ytd_value.push(ytd_value);
+                c.month_value.push(month_value);
+                c.ytd_yoy_pct.push(yoy);
+                c.prior_ytd_implied.push(implied);
+                c.prior_ytd_reported
+                    .push(prior.and_then(|pr| pr.get(&m)).and_then(|&f| value(f)));
+                c.derivation.push(derivation);
+                c.month_value_from.push(from);
             }
         }
     }
-    rows
+    let mut df = super::gather(
+        frame,
+        &[
+            "entity_id",
+            "entity_name",
+            "scope",
+            "indicator",
+            "indicator_name",
+            "unit",
+        ],
+        c.any,
+    )?;
+    let columns = [
+        Series::new("year".into(), c.year),
+        Series::new("month".into(), c.month),
+        Series::new("ytd_value".into(), c.ytd_value),
+        Series::new("month_value".into(), c.month_value),
+        Series::new("ytd_yoy_pct".into(), c.ytd_yoy_pct),
+        Series::new("prior_ytd_implied".into(), c.prior_ytd_implied),
+        Series::new("prior_ytd_reported".into(), c.prior_ytd_reported),
+        Series::new("derivation".into(), c.derivation),
+        Series::new("month_value_from".into(), c.month_value_from),
+    ];
+    for s in columns {
+        df.with_column(s.into())?;
+    }
+    df.select(Monthly::column_names().iter().copied())
 }

@@ -2,22 +2,25 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Annual, FactRef, Monthly, PeriodKind, Quarterly};
+use polars::prelude::{
+    ChunkCompareEq, Column, DataFrame, IdxSize, NamedFrom, PolarsResult, Series,
+};
 
-/// Quarters from `monthly`'s year-to-date values (Q2 = ytd(6) − ytd(3)); a stated quarter wins.
-pub fn quarterly(monthly: &[Monthly], facts: &[FactRef]) -> Vec<Quarterly> {
-    let mut out = Vec::new();
-    let mut series: BTreeMap<(&str, &str, &str, i32), Vec<&Monthly>> = BTreeMap::new();
-    for m in monthly {
+use crate::model::{Annual, FactRef, MonthlyRef, PeriodKind, Quarterly, Table};
+
+/// Quarters from `monthly`'s year-to-date values (Q2 = ytd(6) − ytd(3)); a stated quarter
+/// wins. `rows` are `monthly` read in place.
+pub fn quarterly(
+    monthly: &DataFrame,
+    rows: &[MonthlyRef],
+    facts: &[FactRef],
+) -> PolarsResult<DataFrame> {
+    let mut series: BTreeMap<(&str, &str, &str, i32), Vec<usize>> = BTreeMap::new();
+    for (i, m) in rows.iter().enumerate() {
         series
-            .entry((
-                m.entity_id.as_str(),
-                m.indicator.as_str(),
-                m.unit.as_str(),
-                m.year,
-            ))
+            .entry((m.entity_id, m.indicator, m.unit, m.year))
             .or_default()
-            .push(m);
+            .push(i);
     }
     let stated: BTreeMap<(&str, &str, &str, i32, u8), f64> = facts
         .iter()
@@ -29,14 +32,21 @@ pub fn quarterly(monthly: &[Monthly], facts: &[FactRef]) -> Vec<Quarterly> {
             ))
         })
         .collect();
-    for ((entity, indicator, unit, year), rows) in &series {
-        let ytd = |m: u8| rows.iter().find(|r| r.month == m).and_then(|r| r.ytd_value);
-        let any = rows[0];
+    let (mut any, mut quarter, mut value, mut ytd_value, mut derivation) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (&(entity, indicator, unit, year), members) in &series {
+        let ytd = |m: u8| {
+            members
+                .iter()
+                .map(|&i| &rows[i])
+                .find(|r| r.month == m)
+                .and_then(|r| r.ytd_value)
+        };
         for q in 1..=4u8 {
             let end = 3 * q;
             let ytd_end = ytd(end);
-            let (value, derivation) = match (
-                stated.get(&(entity, indicator, unit, *year, q)),
+            let (v, how) = match (
+                stated.get(&(entity, indicator, unit, year, q)),
                 ytd_end,
                 if q == 1 { Some(0.0) } else { ytd(end - 3) },
             ) {
@@ -44,40 +54,45 @@ pub fn quarterly(monthly: &[Monthly], facts: &[FactRef]) -> Vec<Quarterly> {
                 (None, Some(e), Some(s)) => (Some(e - s), if q == 1 { "ytd" } else { "ytd_diff" }),
                 _ => continue,
             };
-            out.push(Quarterly {
-                entity_id: entity.to_string(),
-                entity_name: any.entity_name.clone(),
-                scope: any.scope,
-                indicator: indicator.to_string(),
-                indicator_name: any.indicator_name.clone(),
-                year: *year,
-                quarter: q,
-                unit: unit.to_string(),
-                value,
-                ytd_value: ytd_end,
-                derivation: derivation.into(),
-            });
+            any.push(members[0] as IdxSize);
+            quarter.push(q);
+            value.push(v);
+            ytd_value.push(ytd_end);
+            derivation.push(how);
         }
     }
-    out
+    let mut df = super::gather(
+        monthly,
+        &[
+            "entity_id",
+            "entity_name",
+            "scope",
+            "indicator",
+            "indicator_name",
+            "year",
+            "unit",
+        ],
+        any,
+    )?;
+    for s in [
+        Series::new("quarter".into(), quarter),
+        Series::new("value".into(), value),
+        Series::new("ytd_value".into(), ytd_value),
+        Series::new("derivation".into(), derivation),
+    ] {
+        df.with_column(s.into())?;
+    }
+    df.select(Quarterly::column_names().iter().copied())
 }
 
-/// Whole years: a stated year, or the December year-to-date.
-pub fn annual(monthly: &[Monthly]) -> Vec<Annual> {
-    monthly
-        .iter()
-        .filter(|m| m.month == 12 && m.ytd_value.is_some())
-        .map(|m| Annual {
-            entity_id: m.entity_id.clone(),
-            entity_name: m.entity_name.clone(),
-            scope: m.scope,
-            indicator: m.indicator.clone(),
-            indicator_name: m.indicator_name.clone(),
-            year: m.year,
-            unit: m.unit.clone(),
-            value: m.ytd_value,
-            yoy_pct: m.ytd_yoy_pct,
-            derivation: "ytd_12".into(),
-        })
-        .collect()
+/// Whole years: the December year-to-date.
+pub fn annual(monthly: &DataFrame) -> PolarsResult<DataFrame> {
+    let december =
+        monthly.column("month")?.u8()?.equal(12) & monthly.column("ytd_value")?.is_not_null();
+    let mut df = monthly.filter(&december)?;
+    df.rename("ytd_value", "value".into())?;
+    df.rename("ytd_yoy_pct", "yoy_pct".into())?;
+    let n = df.height();
+    df.with_column(Column::new("derivation".into(), vec!["ytd_12"; n]))?;
+    df.select(Annual::column_names().iter().copied())
 }

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
 use crate::config::pipeline::hex;
-use crate::model::{Table, YearPartitioned};
+use crate::model::Table;
 
 /// What was written for one table.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -41,16 +41,9 @@ fn write_frame(path: &Path, df: &mut DataFrame) -> Result<(u64, String)> {
     Ok((bytes.len() as u64, hex(&Sha256::digest(&bytes))))
 }
 
-/// Writes `rows` (sorted by key) as `<dir>/<NAME>/year=<Y>/part-0.parquet`, one file a year.
-pub fn write_partitioned<T: YearPartitioned + Sync>(dir: &Path, rows: &[T]) -> Result<TableFile> {
-    let refs: Vec<&T> = rows.iter().collect();
-    let df =
-        crate::model::frame_of(&refs).with_context(|| format!("building table {}", T::NAME))?;
-    write_partitioned_frame(dir, T::NAME, df)
-}
-
-/// Writes a table's frame (sorted by key, with an i32 `year`) as
-/// `<dir>/<name>/year=<Y>/part-0.parquet`, one file a year, rows in their order.
+/// Writes a large table's frame (sorted by key, with an i32 `year`) Hive-partitioned as
+/// `<dir>/<name>/year=<Y>/part-0.parquet`, one file a year, rows in their order, so BI
+/// tools read only the years they query.
 pub fn write_partitioned_frame(dir: &Path, name: &str, df: DataFrame) -> Result<TableFile> {
     let year = df
         .column("year")

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::model::Monthly;
+use crate::model::MonthlyRef;
 
 pub const WIDTH: f64 = 320.0;
 pub const HEIGHT: f64 = 190.0;
@@ -139,8 +139,8 @@ fn fmt_value(v: f64) -> String {
 }
 
 /// The chart of one year of a series; `flags` are (month, message) of its checks.
-pub fn chart(rows: &[&Monthly], flags: &[(u8, String)]) -> Chart {
-    let unit_raw = rows.first().map(|m| m.unit.as_str()).unwrap_or("");
+pub fn chart(rows: &[&MonthlyRef], flags: &[(u8, String)]) -> Chart {
+    let unit_raw = rows.first().map(|m| m.unit).unwrap_or("");
     let max_abs = rows
         .iter()
         .flat_map(|m| [m.ytd_value, m.month_value])

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::config::pipeline::EntityDef;
 use crate::diff::FactChange;
-use crate::model::{Check, Fact, FactRef, Monthly, Reject, Severity};
+use crate::model::{Check, Fact, FactRef, Monthly, MonthlyRef, Reject, Severity};
 use crate::normalize::indicator::{IndicatorKind, IndicatorTable};
 use crate::publish::manifest::RunManifest;
 
@@ -34,7 +34,7 @@ pub struct ReportInput<'a> {
     pub main_indicators: &'a [String],
     pub indicators: &'a IndicatorTable,
     pub facts: &'a [FactRef<'a>],
-    pub monthly: &'a [Monthly],
+    pub monthly: &'a [MonthlyRef<'a>],
     pub checks: &'a [Check],
     pub rejects: &'a [Reject],
     /// The previous retained run and the facts changed since, when there is one.
@@ -145,7 +145,7 @@ fn main_indicators(input: &ReportInput) -> Vec<String> {
     }
     let mut months: HashMap<&str, usize> = HashMap::default();
     for m in input.monthly {
-        *months.entry(m.indicator.as_str()).or_default() += 1;
+        *months.entry(m.indicator).or_default() += 1;
     }
     let mut flows: Vec<(&str, usize)> = months
         .into_iter()
@@ -175,7 +175,7 @@ fn entity_order(input: &ReportInput) -> Vec<(String, String)> {
     for (id, name) in input
         .monthly
         .iter()
-        .map(|m| (m.entity_id.as_str(), m.entity_name.as_str()))
+        .map(|m| (m.entity_id, m.entity_name))
         .chain(input.facts.iter().map(|f| (f.entity_id, f.entity_name)))
     {
         if !input.entities.iter().any(|e| e.id == id) {
@@ -191,10 +191,10 @@ fn entity_order(input: &ReportInput) -> Vec<(String, String)> {
 }
 
 fn parks(input: &ReportInput, main: &[String]) -> Vec<Park> {
-    let mut series: HashMap<(&str, &str), Vec<&Monthly>> = HashMap::default();
+    let mut series: HashMap<(&str, &str), Vec<&MonthlyRef>> = HashMap::default();
     for m in input.monthly {
         series
-            .entry((m.entity_id.as_str(), m.indicator.as_str()))
+            .entry((m.entity_id, m.indicator))
             .or_default()
             .push(m);
     }
@@ -242,7 +242,7 @@ fn parks(input: &ReportInput, main: &[String]) -> Vec<Park> {
                         .find(|e| e.id == id)
                         .map(|e| e.scope)
                         .unwrap_or(crate::model::Scope::Park);
-                    let rows: Option<Vec<&Monthly>> = rows
+                    let rows: Option<Vec<&MonthlyRef>> = rows
                         .map(|r| {
                             r.iter()
                                 .copied()
@@ -252,7 +252,7 @@ fn parks(input: &ReportInput, main: &[String]) -> Vec<Park> {
                         .filter(|r| !r.is_empty());
                     let year = rows.as_ref().and_then(|r| r.iter().map(|m| m.year).max());
                     let chart = rows.zip(year).map(|(rows, y)| {
-                        let of_year: Vec<&Monthly> =
+                        let of_year: Vec<&MonthlyRef> =
                             rows.into_iter().filter(|m| m.year == y).collect();
                         let flags: Vec<(u8, String)> = checks
                             .into_iter()
@@ -403,6 +403,13 @@ pub fn render_run(
     let manifest = read_back::manifest(run_dir)?;
     let facts_frame = read_back::frame(run_dir, <Fact as crate::model::Table>::NAME)?;
     let facts = read_back::fact_rows(run_dir, &facts_frame)?;
+    let monthly_frame = read_back::frame(run_dir, <Monthly as crate::model::Table>::NAME)?;
+    let monthly_rows = MonthlyRef::rows(&monthly_frame).with_context(|| {
+        format!(
+            "{} does not hold the columns of parkstat's `monthly` table",
+            run_dir.join("monthly").display()
+        )
+    })?;
     let runs = crate::publish::run_dir::list_runs(&p.out_dir);
     let previous = runs
         .iter()
@@ -419,7 +426,7 @@ pub fn render_run(
         main_indicators: &p.main_indicators,
         indicators: &p.dictionaries.indicators,
         facts: &facts,
-        monthly: &read_back::table::<Monthly>(run_dir)?,
+        monthly: &monthly_rows,
         checks: &read_back::table::<Check>(run_dir)?,
         rejects: &read_back::table::<Reject>(run_dir)?,
         changes,
