@@ -125,6 +125,55 @@ fn row(
 
 /// The changes from `old` to `new`, in key order.
 pub fn diff_facts(old: &[FactRef<'_>], new: &[FactRef<'_>]) -> Vec<FactChange> {
+    let sorted = |f: &[FactRef]| f.windows(2).all(|w| key(&w[0]) < key(&w[1]));
+    // Runs publish facts in key order: one merging pass, no hashing of every key.
+    if sorted(old) && sorted(new) {
+        merge(old, new)
+    } else {
+        by_hash(old, new)
+    }
+}
+
+/// The changes between two key-sorted fact lists, walking both in step.
+fn merge(old: &[FactRef<'_>], new: &[FactRef<'_>]) -> Vec<FactChange> {
+    use std::cmp::Ordering::*;
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    loop {
+        let order = match (old.get(i), new.get(j)) {
+            (Some(o), Some(n)) => key(o).cmp(&key(n)),
+            (Some(_), None) => Less,
+            (None, Some(_)) => Greater,
+            (None, None) => return out,
+        };
+        match order {
+            Less => {
+                out.push(row("removed", Some(&old[i]), None, String::new()));
+                i += 1;
+            }
+            Greater => {
+                out.push(row("added", None, Some(&new[j]), String::new()));
+                j += 1;
+            }
+            Equal => {
+                let fields = changed_fields(&figures(&old[i]), &figures(&new[j]));
+                if !fields.is_empty() {
+                    out.push(row(
+                        "changed",
+                        Some(&old[i]),
+                        Some(&new[j]),
+                        fields.join(","),
+                    ));
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+}
+
+/// The changes between fact lists in any order (an old run's table, say).
+fn by_hash(old: &[FactRef<'_>], new: &[FactRef<'_>]) -> Vec<FactChange> {
     let mut before: HashMap<Key, usize> =
         HashMap::with_capacity_and_hasher(old.len(), Default::default());
     for (i, o) in old.iter().enumerate() {
@@ -186,6 +235,9 @@ mod tests {
             let got = diff_facts_frame(&frame, &new).unwrap();
             let old: Vec<FactRef> = old.iter().map(Fact::borrow).collect();
             assert_eq!(got, diff_facts(&old, &new));
+            // Out of key order, the same changes in the same order.
+            let shuffled: Vec<FactRef> = new.iter().rev().copied().collect();
+            assert_eq!(got, diff_facts(&old, &shuffled));
             let kinds: Vec<&str> = got.iter().map(|c| c.change).collect();
             assert_eq!(kinds.iter().filter(|k| **k == "changed").count(), changes);
             assert_eq!(kinds.iter().filter(|k| **k == "removed").count(), 1);

@@ -292,7 +292,15 @@ impl ColumnRef for String {
         r.to_string()
     }
     fn read_ref(col: &Column) -> PolarsResult<Vec<&str>> {
-        col.str()?.iter().map(required).collect()
+        let ca = col.str()?;
+        if ca.null_count() > 0 {
+            return Err(polars_err!(ComputeError: "a null in a column parkstat never leaves null"));
+        }
+        let mut out = Vec::with_capacity(ca.len());
+        for arr in ca.downcast_iter() {
+            out.extend(arr.values_iter());
+        }
+        Ok(out)
     }
 }
 
@@ -305,7 +313,12 @@ impl ColumnRef for Option<String> {
         r.map(str::to_string)
     }
     fn read_ref(col: &Column) -> PolarsResult<Vec<Option<&str>>> {
-        Ok(col.str()?.iter().collect())
+        let ca = col.str()?;
+        let mut out = Vec::with_capacity(ca.len());
+        for arr in ca.downcast_iter() {
+            out.extend(arr.iter());
+        }
+        Ok(out)
     }
 }
 

@@ -203,16 +203,26 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     let t = Instant::now();
     let pending = PendingRun::create(&p.out_dir, &run_stamp())?;
     // The tables are written while the changes since the previous run are found.
-    let (written, previous) = std::thread::scope(|s| {
-        let facts = &c.tables.facts;
+    // The facts read in place once, for the changes and the report.
+    let (written, (facts, previous)) = std::thread::scope(|s| {
+        let frame = &c.tables.facts;
         let changes = s.spawn(move || {
-            let (prev, read) = previous_facts?;
-            let old = read.join().ok()?.ok()?;
-            let new = FactRef::rows(facts).ok()?;
-            Some((prev, crate::diff::diff_facts_frame(&old, &new).ok()?))
+            let new = FactRef::rows(frame);
+            let changes = (|| {
+                let (prev, read) = previous_facts?;
+                let old = read.join().ok()?.ok()?;
+                Some((
+                    prev,
+                    crate::diff::diff_facts_frame(&old, new.as_ref().ok()?).ok()?,
+                ))
+            })();
+            (new, changes)
         });
         let written = write_tables(&pending.tmp, &c.tables);
-        (written, changes.join().ok().flatten())
+        let joined = changes
+            .join()
+            .unwrap_or_else(|_| (FactRef::rows(frame), None));
+        (written, joined)
     });
     let outputs = match written {
         Ok(o) => o,
@@ -255,7 +265,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     // The report is for people; a failure to draw it is a warning, never a lost run.
     let t_report = Instant::now();
     let mut manifest = manifest;
-    let facts = FactRef::rows(&c.tables.facts).context("reading the facts back")?;
+    let facts = facts.context("reading the facts back")?;
     let monthly = MonthlyRef::rows(&c.tables.derived.monthly).context("reading monthly back")?;
     let html = crate::report::render(&crate::report::ReportInput {
         manifest: &manifest,

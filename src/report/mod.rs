@@ -171,6 +171,7 @@ fn entity_order(input: &ReportInput) -> Vec<(String, String)> {
         .iter()
         .map(|e| (e.id.clone(), e.name.clone()))
         .collect();
+    let known: HashSet<&str> = input.entities.iter().map(|e| e.id.as_str()).collect();
     let mut others: BTreeMap<&str, &str> = BTreeMap::new();
     for (id, name) in input
         .monthly
@@ -178,7 +179,7 @@ fn entity_order(input: &ReportInput) -> Vec<(String, String)> {
         .map(|m| (m.entity_id, m.entity_name))
         .chain(input.facts.iter().map(|f| (f.entity_id, f.entity_name)))
     {
-        if !input.entities.iter().any(|e| e.id == id) {
+        if !known.contains(id) {
             others.insert(id, name);
         }
     }
