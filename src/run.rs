@@ -54,11 +54,11 @@ fn ms(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
 }
 
-/// Runs every stage but publish: nothing is written.
+/// Runs every stage but publish: nothing is written but the cache (the next run's).
 pub fn compute(
     p: &Pipeline,
     progress: &Progress,
-    cache: Option<&crate::ingest::cache::Cache>,
+    cache: Option<crate::ingest::cache::Cache>,
 ) -> Result<Computed> {
     let mut timings = BTreeMap::new();
     let mut warnings = Vec::new();
@@ -75,14 +75,17 @@ pub fn compute(
     timings.insert("discover".into(), ms(t));
 
     let t = Instant::now();
-    let results = ingest::ingest_all(p, &found.inputs, progress, cache);
-    let gathered = crate::normalize::frame::gather(&results, cache.and_then(|c| c.frame()))
-        .context("joining the inputs' observations")?;
+    let results = ingest::ingest_all(p, &found.inputs, progress, cache.as_ref());
+    let gathered =
+        crate::normalize::frame::gather(&results, cache.as_ref().and_then(|c| c.frame()))
+            .context("joining the inputs' observations")?;
     let mut cache_write = None;
     if let Some(c) = cache {
         let t = Instant::now();
         cache_write = c.store(&results, &gathered);
         timings.insert("cache".into(), ms(t));
+        // The rows it held are in `gathered` now.
+        drop(c);
     }
     progress.stage("reconcile");
     timings.insert("ingest".into(), ms(t));
@@ -196,7 +199,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         let read = std::thread::spawn(move || crate::publish::read_back::frame(&dir, Fact::NAME));
         (prev, read)
     });
-    let mut c = compute(p, progress, Some(&cache))?;
+    let mut c = compute(p, progress, Some(cache))?;
     c.timings_ms.insert("cache_load".into(), load_ms);
     progress.stage("publish");
 
