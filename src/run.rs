@@ -205,27 +205,30 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
 
     let t = Instant::now();
     let pending = PendingRun::create(&p.out_dir, &run_stamp())?;
-    // The tables are written while the changes since the previous run are found.
-    // The facts read in place once, for the changes and the report.
-    let (written, (facts, previous)) = std::thread::scope(|s| {
-        let frame = &c.tables.facts;
-        let changes = s.spawn(move || {
-            let new = FactRef::rows(frame);
+    // While the tables are written, the facts are read in place once, the changes since
+    // the previous run found and the park charts of the report drawn.
+    let (written, side) = std::thread::scope(|s| {
+        let tables = &c.tables;
+        let side = s.spawn(move || {
+            let t = Instant::now();
+            let facts = FactRef::rows(&tables.facts);
+            let monthly = MonthlyRef::rows(&tables.derived.monthly);
             let changes = (|| {
                 let (prev, read) = previous_facts?;
                 let old = read.join().ok()?.ok()?;
                 Some((
                     prev,
-                    crate::diff::diff_facts_frame(&old, new.as_ref().ok()?).ok()?,
+                    crate::diff::diff_facts_frame(&old, facts.as_ref().ok()?).ok()?,
                 ))
             })();
-            (new, changes)
+            let parks = match (&facts, &monthly) {
+                (Ok(f), Ok(m)) => crate::report::render_parks(&report_input(p, tables, f, m)),
+                (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("reading the tables back: {e}")),
+            };
+            (facts, monthly, changes, parks, ms(t))
         });
-        let written = write_tables(&pending.tmp, &c.tables);
-        let joined = changes
-            .join()
-            .unwrap_or_else(|_| (FactRef::rows(frame), None));
-        (written, joined)
+        let written = write_tables(&pending.tmp, tables);
+        (written, side.join())
     });
     let outputs = match written {
         Ok(o) => o,
@@ -268,19 +271,16 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     // The report is for people; a failure to draw it is a warning, never a lost run.
     let t_report = Instant::now();
     let mut manifest = manifest;
-    let facts = facts.context("reading the facts back")?;
-    let monthly = MonthlyRef::rows(&c.tables.derived.monthly).context("reading monthly back")?;
-    let html = crate::report::render(&crate::report::ReportInput {
-        manifest: &manifest,
-        entities: p.entities.all(),
-        main_indicators: &p.main_indicators,
-        indicators: &p.dictionaries.indicators,
-        facts: &facts,
-        monthly: &monthly,
-        checks: &c.tables.checks,
-        rejects: &c.tables.rejects,
-        changes: previous,
-    })
+    let html = match side {
+        Ok((Ok(facts), Ok(monthly), changes, Ok(parks), parks_ms)) => {
+            manifest.timings_ms.insert("report_parks".into(), parks_ms);
+            let input = report_input(p, &c.tables, &facts, &monthly);
+            crate::report::render(&manifest, &input, changes, parks)
+        }
+        Ok((_, _, _, Err(e), _)) => Err(e),
+        Ok(_) => Err(anyhow::anyhow!("the tables could not be read back")),
+        Err(_) => Err(anyhow::anyhow!("drawing the park charts failed")),
+    }
     .and_then(|h| {
         std::fs::write(pending.tmp.join("report.html"), h).context("writing report.html")
     });
@@ -318,6 +318,24 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         run_dir: Some(run_dir),
         exit_code,
     })
+}
+
+/// What the report is drawn from.
+fn report_input<'a, 'r>(
+    p: &'a Pipeline,
+    t: &'a Tables,
+    facts: &'a [FactRef<'r>],
+    monthly: &'a [MonthlyRef<'r>],
+) -> crate::report::ReportInput<'a, 'r> {
+    crate::report::ReportInput {
+        entities: p.entities.all(),
+        main_indicators: &p.main_indicators,
+        indicators: &p.dictionaries.indicators,
+        facts,
+        monthly,
+        checks: &t.checks,
+        rejects: &t.rejects,
+    }
 }
 
 /// Writes every table in parallel.

@@ -22,23 +22,30 @@ use crate::normalize::indicator::{IndicatorKind, IndicatorTable};
 use crate::publish::manifest::RunManifest;
 
 const TEMPLATE: &str = include_str!("page.html");
+const PARKS_TEMPLATE: &str = include_str!("parks.html");
 /// Rows of one reject reason shown on the page; the rest are counted.
 const REJECTS_SHOWN: usize = 500;
 
-/// What the page is drawn from.
-pub struct ReportInput<'a> {
-    pub manifest: &'a RunManifest,
+/// What the page is drawn from, but the run's manifest and changes (known only
+/// once the tables are written).
+pub struct ReportInput<'a, 'r> {
     /// The pipeline's entities, in the order parks are shown.
     pub entities: &'a [EntityDef],
     /// Indicators charted for every park; empty means the four flows with most months.
     pub main_indicators: &'a [String],
     pub indicators: &'a IndicatorTable,
-    pub facts: &'a [FactRef<'a>],
-    pub monthly: &'a [MonthlyRef<'a>],
+    pub facts: &'a [FactRef<'r>],
+    pub monthly: &'a [MonthlyRef<'r>],
     pub checks: &'a [Check],
     pub rejects: &'a [Reject],
-    /// The previous retained run and the facts changed since, when there is one.
-    pub changes: Option<(String, Vec<FactChange>)>,
+}
+
+/// The park charts: most of the page, drawn from the tables alone, so a run draws
+/// them while it writes the tables.
+pub struct ParksSection {
+    html: String,
+    /// Anchors of the charts drawn (checks link to them).
+    charted: HashSet<String>,
 }
 
 #[derive(Serialize)]
@@ -421,8 +428,7 @@ pub fn render_run(
         let dir = p.out_dir.join("runs").join(&prev);
         Some((prev, read_back::fact_changes(&dir, &facts).ok()?))
     });
-    render(&ReportInput {
-        manifest: &manifest,
+    let input = ReportInput {
         entities: p.entities.all(),
         main_indicators: &p.main_indicators,
         indicators: &p.dictionaries.indicators,
@@ -430,13 +436,41 @@ pub fn render_run(
         monthly: &monthly_rows,
         checks: &read_back::table::<Check>(run_dir)?,
         rejects: &read_back::table::<Reject>(run_dir)?,
-        changes,
-    })
+    };
+    let parks = render_parks(&input)?;
+    render(&manifest, &input, changes, parks)
 }
 
-/// The whole page.
-pub fn render(input: &ReportInput) -> Result<String> {
-    let m = input.manifest;
+/// The parks section of the page.
+pub fn render_parks(input: &ReportInput) -> Result<ParksSection> {
+    let main = main_indicators(input);
+    let parks = parks(input, &main);
+    let charted: HashSet<String> = parks
+        .iter()
+        .flat_map(|p| p.charts.iter().map(|c| c.anchor.clone()))
+        .collect();
+    let ctx = minijinja::context! {
+        main_names => Value::from(Serde(main.iter().map(|c| input.indicators.by_code(c).map(|d| d.name.clone()).unwrap_or_else(|| c.clone())).collect::<Vec<_>>())),
+        parks => Value::from(Serde(&parks)),
+    };
+    let mut env = Environment::new();
+    env.add_template("parks.html", PARKS_TEMPLATE)
+        .context("the report's parks template does not parse")?;
+    let html = env
+        .get_template("parks.html")
+        .and_then(|t| t.render(ctx))
+        .context("rendering the parks of report.html")?;
+    Ok(ParksSection { html, charted })
+}
+
+/// The whole page, around its parks section; `changes` are the previous retained run
+/// and the facts changed since, when there is one.
+pub fn render(
+    m: &RunManifest,
+    input: &ReportInput,
+    changes: Option<(String, Vec<FactChange>)>,
+    parks: ParksSection,
+) -> Result<String> {
     let mut kinds: BTreeMap<&str, KindRow> = BTreeMap::new();
     for i in &m.inputs {
         let k = kinds.entry(i.kind.as_str()).or_insert_with(|| KindRow {
@@ -460,18 +494,12 @@ pub fn render(input: &ReportInput) -> Result<String> {
         .filter(|i| i.status == "failed")
         .map(|i| (i.path.clone(), i.error.clone().unwrap_or_default()))
         .collect();
-    let main = main_indicators(input);
-    let parks = parks(input, &main);
-    let charted: HashSet<String> = parks
-        .iter()
-        .flat_map(|p| p.charts.iter().map(|c| c.anchor.clone()))
-        .collect();
-    let changes = input.changes.as_ref().map(|(prev, rows)| Changes {
-        previous_run: prev.clone(),
+    let changes = changes.map(|(previous_run, rows)| Changes {
+        previous_run,
         added: rows.iter().filter(|c| c.change == "added").count(),
         removed: rows.iter().filter(|c| c.change == "removed").count(),
         changed: rows.iter().filter(|c| c.change == "changed").count(),
-        rows: rows.clone(),
+        rows,
     });
     let exit_text = match m.exit_code {
         0 => "0 — clean 成功",
@@ -485,9 +513,8 @@ pub fn render(input: &ReportInput) -> Result<String> {
         failed => Value::from(Serde(&failed)),
         tables => Value::from(Serde(&m.outputs.iter().map(|(k, v)| (k.clone(), v.rows)).collect::<Vec<_>>())),
         n_checks => input.checks.len(),
-        check_groups => Value::from(Serde(check_groups(input, &charted))),
-        main_names => Value::from(Serde(main.iter().map(|c| input.indicators.by_code(c).map(|d| d.name.clone()).unwrap_or_else(|| c.clone())).collect::<Vec<_>>())),
-        parks => Value::from(Serde(&parks)),
+        check_groups => Value::from(Serde(check_groups(input, &parks.charted))),
+        parks_html => Value::from_safe_string(parks.html),
         conflicts => Value::from(Serde(conflicts(input))),
         n_rejects => input.rejects.len(),
         reject_groups => Value::from(Serde(reject_groups(input.rejects))),
