@@ -6,6 +6,13 @@
 //! [`reconcile`] (one fact per key) → [`derive`] (monthly and other tables) →
 //! [`check`] (rules) → [`publish`] (Parquet, `run.json`, atomic swap).
 //! [`run`] drives the stages; [`cli`] holds one file per command.
+//!
+//! After ingest the tables are polars frames: a file's parsed rows become columns
+//! once (a cached file's rows are a slice of the cache's frame), normalize sorts that
+//! frame, reconcile gathers the facts frame from it, derive gathers each derived
+//! table from the facts, and publish writes the frames as they are. A stage that
+//! reads rows reads them in place ([`model::FactRef`]: strings borrowed from the
+//! frame, never copied).
 
 pub mod check;
 pub mod cli;
