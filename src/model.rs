@@ -4,7 +4,9 @@
 //! the tests read them. Extend a table by adding a field at its end; never
 //! rename one.
 
-use polars::prelude::{polars_err, Column, DataFrame, NamedFrom, PolarsResult, Series};
+use polars::prelude::{
+    polars_err, Column, DataFrame, IdxCa, IdxSize, NamedFrom, PolarsResult, Series,
+};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -625,6 +627,28 @@ pub fn frame_of<T: Table + Sync>(rows: &[&T]) -> PolarsResult<DataFrame> {
     let mut df = stack(parts)?;
     df.rechunk_mut_par();
     Ok(df)
+}
+
+/// A table's frame built from another's rows: every column of `T` that `source` has under
+/// the same name is gathered from its rows `rows`; the others are `computed` (one value
+/// per row, in any order); the columns come out in `T`'s order.
+pub fn assemble<T: Table>(
+    source: &DataFrame,
+    rows: Vec<IdxSize>,
+    computed: Vec<Series>,
+) -> PolarsResult<DataFrame> {
+    let own: Vec<&str> = computed.iter().map(|s| s.name().as_str()).collect();
+    let taken = T::column_names()
+        .iter()
+        .copied()
+        .filter(|c| !own.contains(c) && source.schema().contains(c));
+    let mut df = source
+        .select(taken)?
+        .take(&IdxCa::from_vec("row".into(), rows))?;
+    for s in computed {
+        df.with_column(s.into())?;
+    }
+    df.select(T::column_names().iter().copied())
 }
 
 /// Frames of one schema, one after another (each keeps its chunks).

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use polars::prelude::{DataFrame, IdxSize, NamedFrom, PolarsResult, Series};
 
 use crate::config::pipeline::Pipeline;
-use crate::model::{FactRef, PeriodKind, Ranking, Scope, Share, Table};
+use crate::model::{FactRef, PeriodKind, Ranking, Scope, Share};
 
 type PeriodKey<'a> = (&'a str, i32, PeriodKind, Option<u8>, Option<u8>);
 
@@ -22,8 +22,14 @@ pub fn shares(p: &Pipeline, frame: &DataFrame, facts: &[FactRef]) -> PolarsResul
             by_entity.insert((f.entity_id, period_key(f)), f);
         }
     }
-    let (mut rows, mut share_of, mut whole_value, mut computed_pct, mut stated_pct) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut rows, mut share_of, mut part, mut whole_value, mut computed_pct, mut stated_pct) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for (i, f) in facts.iter().enumerate() {
         if f.scope != Scope::Park || f.qualifier.is_some() {
             continue;
@@ -54,35 +60,23 @@ pub fn shares(p: &Pipeline, frame: &DataFrame, facts: &[FactRef]) -> PolarsResul
                 .map(|e| e.id.as_str())
                 .unwrap_or_else(|| f.share_of.unwrap_or_default()),
         );
+        part.push(part_value);
         whole_value.push(whole);
         computed_pct.push(computed);
         stated_pct.push(stated);
     }
-    let mut df = super::gather(frame, &SHARED, rows)?;
-    df.rename("value", "part_value".into())?;
-    for s in [
-        Series::new("share_of".into(), share_of),
-        Series::new("whole_value".into(), whole_value),
-        Series::new("computed_share_pct".into(), computed_pct),
-        Series::new("stated_share_pct".into(), stated_pct),
-    ] {
-        df.with_column(s.into())?;
-    }
-    df.select(Share::column_names().iter().copied())
+    crate::model::assemble::<Share>(
+        frame,
+        rows,
+        vec![
+            Series::new("share_of".into(), share_of),
+            Series::new("part_value".into(), part),
+            Series::new("whole_value".into(), whole_value),
+            Series::new("computed_share_pct".into(), computed_pct),
+            Series::new("stated_share_pct".into(), stated_pct),
+        ],
+    )
 }
-
-/// The columns shares and rankings take from the fact they are about.
-const SHARED: [&str; 9] = [
-    "entity_id",
-    "entity_name",
-    "indicator",
-    "indicator_name",
-    "year",
-    "period_kind",
-    "month_from",
-    "month_to",
-    "value",
-];
 
 fn e_scope(e: Option<&crate::config::pipeline::EntityDef>) -> Scope {
     e.map(|e| e.scope).unwrap_or(Scope::Other)
@@ -136,17 +130,15 @@ pub fn rankings(frame: &DataFrame, facts: &[FactRef]) -> PolarsResult<DataFrame>
             n_ranked.push(value.len().max(growth.len()) as u32);
         }
     }
-    let mut columns = SHARED.to_vec();
-    columns.push("yoy_pct");
-    let mut df = super::gather(frame, &columns, rows)?;
-    for s in [
-        Series::new("rank_by_value".into(), by_value),
-        Series::new("rank_by_growth".into(), by_growth),
-        Series::new("n_ranked".into(), n_ranked),
-    ] {
-        df.with_column(s.into())?;
-    }
-    df.select(Ranking::column_names().iter().copied())
+    crate::model::assemble::<Ranking>(
+        frame,
+        rows,
+        vec![
+            Series::new("rank_by_value".into(), by_value),
+            Series::new("rank_by_growth".into(), by_growth),
+            Series::new("n_ranked".into(), n_ranked),
+        ],
+    )
 }
 
 #[cfg(test)]

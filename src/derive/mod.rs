@@ -7,7 +7,7 @@ pub mod compare;
 pub mod monthly;
 pub mod periods;
 
-use polars::prelude::{DataFrame, IdxCa, IdxSize, PolarsResult};
+use polars::prelude::{DataFrame, PolarsResult};
 
 use crate::config::pipeline::Pipeline;
 use crate::model::{FactRef, MonthlyRef};
@@ -49,11 +49,4 @@ pub fn derive(p: &Pipeline, frame: &DataFrame, facts: &[FactRef]) -> PolarsResul
         shares: shares?,
         rankings: rankings?,
     })
-}
-
-/// Columns of `frame`'s rows `idx`, in that order.
-fn gather(frame: &DataFrame, columns: &[&str], idx: Vec<IdxSize>) -> PolarsResult<DataFrame> {
-    frame
-        .select(columns.iter().copied())?
-        .take(&IdxCa::from_vec("row".into(), idx))
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use polars::prelude::{DataFrame, IdxSize, NamedFrom, PolarsResult, Series};
 
 use crate::config::pipeline::Pipeline;
-use crate::model::{FactRef, Monthly, PeriodKind, Scope, Table};
+use crate::model::{FactRef, Monthly, PeriodKind, Scope};
 use crate::normalize::indicator::IndicatorKind;
 
 type SeriesKey<'a> = (&'a str, Scope, &'a str, &'a str);
@@ -114,31 +114,19 @@ pub fn monthly(p: &Pipeline, frame: &DataFrame, facts: &[FactRef]) -> PolarsResu
             }
         }
     }
-    let mut df = super::gather(
+    crate::model::assemble::<Monthly>(
         frame,
-        &[
-            "entity_id",
-            "entity_name",
-            "scope",
-            "indicator",
-            "indicator_name",
-            "unit",
-        ],
         c.any,
-    )?;
-    let columns = [
-        Series::new("year".into(), c.year),
-        Series::new("month".into(), c.month),
-        Series::new("ytd_value".into(), c.ytd_value),
-        Series::new("month_value".into(), c.month_value),
-        Series::new("ytd_yoy_pct".into(), c.ytd_yoy_pct),
-        Series::new("prior_ytd_implied".into(), c.prior_ytd_implied),
-        Series::new("prior_ytd_reported".into(), c.prior_ytd_reported),
-        Series::new("derivation".into(), c.derivation),
-        Series::new("month_value_from".into(), c.month_value_from),
-    ];
-    for s in columns {
-        df.with_column(s.into())?;
-    }
-    df.select(Monthly::column_names().iter().copied())
+        vec![
+            Series::new("year".into(), c.year),
+            Series::new("month".into(), c.month),
+            Series::new("ytd_value".into(), c.ytd_value),
+            Series::new("month_value".into(), c.month_value),
+            Series::new("ytd_yoy_pct".into(), c.ytd_yoy_pct),
+            Series::new("prior_ytd_implied".into(), c.prior_ytd_implied),
+            Series::new("prior_ytd_reported".into(), c.prior_ytd_reported),
+            Series::new("derivation".into(), c.derivation),
+            Series::new("month_value_from".into(), c.month_value_from),
+        ],
+    )
 }

@@ -61,28 +61,16 @@ pub fn quarterly(
             derivation.push(how);
         }
     }
-    let mut df = super::gather(
+    crate::model::assemble::<Quarterly>(
         monthly,
-        &[
-            "entity_id",
-            "entity_name",
-            "scope",
-            "indicator",
-            "indicator_name",
-            "year",
-            "unit",
-        ],
         any,
-    )?;
-    for s in [
-        Series::new("quarter".into(), quarter),
-        Series::new("value".into(), value),
-        Series::new("ytd_value".into(), ytd_value),
-        Series::new("derivation".into(), derivation),
-    ] {
-        df.with_column(s.into())?;
-    }
-    df.select(Quarterly::column_names().iter().copied())
+        vec![
+            Series::new("quarter".into(), quarter),
+            Series::new("value".into(), value),
+            Series::new("ytd_value".into(), ytd_value),
+            Series::new("derivation".into(), derivation),
+        ],
+    )
 }
 
 /// Whole years: the December year-to-date.

@@ -3,8 +3,8 @@
 use std::cmp::Ordering;
 
 use polars::prelude::{
-    BooleanChunked, ChunkCompareEq, ChunkFull, Column, DataFrame, IdxCa, IdxSize, IntoSeries,
-    NamedFrom, PolarsResult, Series, StringChunked, StringChunkedBuilder,
+    BooleanChunked, ChunkCompareEq, ChunkFull, DataFrame, IdxCa, IdxSize, IntoSeries, NamedFrom,
+    PolarsResult, Series, StringChunked, StringChunkedBuilder,
 };
 
 use crate::config::pipeline::Pipeline;
@@ -204,65 +204,56 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
             pairs.extend([w as IdxSize, l as IdxSize]);
         }
     }
-    let taken = [
-        "entity_id",
-        "entity_name",
-        "scope",
-        "indicator",
-        "indicator_name",
-        "year",
-        "period_kind",
-        "month_from",
-        "month_to",
-        "value",
-        "unit",
-        "approx",
-        "obs_id",
-        "source_kind",
-        "qualifier",
-    ];
-    let mut df = obs
-        .select(taken)?
-        .take(&IdxCa::from_vec("winner".into(), winners))?;
-    df.rename("obs_id", "winner_obs_id".into())?;
-    df.rename("source_kind", "winner_source_kind".into())?;
-    let col = |s: Series| -> Column { s.into() };
-    let opt = |f: fn(&Decided) -> Option<f64>| -> Vec<Option<f64>> {
-        decided.iter().map(|(d, _)| f(d)).collect()
+    let winner_idx = IdxCa::from_vec("winner".into(), winners.clone());
+    let renamed = |from: &str, to: &str| -> PolarsResult<Series> {
+        let mut s = obs
+            .column(from)?
+            .take(&winner_idx)?
+            .as_materialized_series()
+            .clone();
+        s.rename(to.into());
+        Ok(s)
     };
-    df.with_column(col(Series::new("yoy_pct".into(), opt(|d| d.yoy_pct))))?;
-    df.with_column(col(Series::new("yoy_pp".into(), opt(|d| d.yoy_pp))))?;
-    df.with_column(col(Series::new(
-        "share_pct".into(),
-        decided
-            .iter()
-            .map(|(d, _)| d.share.and_then(|i| cols.share_pct[i]))
-            .collect::<Vec<_>>(),
-    )))?;
-    df.with_column(col(Series::new("share_of".into(), share_of)))?;
-    df.with_column(col(Series::new(
-        "n_sources".into(),
-        decided
-            .iter()
-            .map(|(_, g)| g.len() as u32)
-            .collect::<Vec<_>>(),
-    )))?;
-    df.with_column(col(sources.finish().into_series()))?;
-    df.with_column(col(Series::new(
-        "conflict".into(),
-        decided
-            .iter()
-            .map(|(d, _)| !d.conflicts.is_empty())
-            .collect::<Vec<_>>(),
-    )))?;
-    df.with_column(col(Series::new(
-        "corrected".into(),
-        decided
-            .iter()
-            .map(|(d, _)| cols.kind[d.winner] == SourceKind::Correction)
-            .collect::<Vec<_>>(),
-    )))?;
-    let frame = df.select(Fact::column_names().iter().copied())?;
+    let each = |f: &dyn Fn(&Decided, &[usize]) -> Option<f64>| -> Vec<Option<f64>> {
+        decided.iter().map(|(d, g)| f(d, g)).collect()
+    };
+    let frame = crate::model::assemble::<Fact>(
+        obs,
+        winners,
+        vec![
+            Series::new("yoy_pct".into(), each(&|d, _| d.yoy_pct)),
+            Series::new("yoy_pp".into(), each(&|d, _| d.yoy_pp)),
+            Series::new(
+                "share_pct".into(),
+                each(&|d, _| d.share.and_then(|i| cols.share_pct[i])),
+            ),
+            Series::new("share_of".into(), share_of),
+            Series::new(
+                "n_sources".into(),
+                decided
+                    .iter()
+                    .map(|(_, g)| g.len() as u32)
+                    .collect::<Vec<_>>(),
+            ),
+            sources.finish().into_series(),
+            Series::new(
+                "conflict".into(),
+                decided
+                    .iter()
+                    .map(|(d, _)| !d.conflicts.is_empty())
+                    .collect::<Vec<_>>(),
+            ),
+            Series::new(
+                "corrected".into(),
+                decided
+                    .iter()
+                    .map(|(d, _)| cols.kind[d.winner] == SourceKind::Correction)
+                    .collect::<Vec<_>>(),
+            ),
+            renamed("obs_id", "winner_obs_id")?,
+            renamed("source_kind", "winner_source_kind")?,
+        ],
+    )?;
 
     // Only the rows of conflicts are read back as observations (for the check's words).
     let both = obs.take(&IdxCa::from_vec("pairs".into(), pairs))?;
