@@ -108,6 +108,8 @@ impl Severity {
 /// A Rust value type that becomes one Parquet column, and is read back from one
 /// (a retained run's tables, for `diff` and `report`).
 pub trait ColumnType: Sized {
+    /// Whether the column may hold nulls (an `Option`).
+    const NULLABLE: bool = false;
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column
     where
         Self: 'a;
@@ -115,8 +117,9 @@ pub trait ColumnType: Sized {
 }
 
 macro_rules! column_via {
-    ($t:ty, $store:ty, |$v:ident| $conv:expr, $get:ident, |$r:ident| $back:expr) => {
+    ($nullable:literal, $t:ty, $store:ty, |$v:ident| $conv:expr, $get:ident, |$r:ident| $back:expr) => {
         impl ColumnType for $t {
+            const NULLABLE: bool = $nullable;
             fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column {
                 let data: Vec<$store> = values.map(|$v| $conv).collect();
                 Series::new(name.into(), data).into()
@@ -186,11 +189,16 @@ const SOURCE_KINDS: [SourceKind; 4] = [
 ];
 const SEVERITIES: [Severity; 3] = [Severity::Error, Severity::Warn, Severity::Info];
 
-column_via!(String, &str, |v| v.as_str(), str, |r| required(r)
+column_via!(false, String, &str, |v| v.as_str(), str, |r| required(r)
     .map(str::to_string));
-column_via!(Option<String>, Option<&str>, |v| v.as_deref(), str, |r| Ok(
-    r.map(str::to_string)
-));
+column_via!(
+    true,
+    Option<String>,
+    Option<&str>,
+    |v| v.as_deref(),
+    str,
+    |r| Ok(r.map(str::to_string))
+);
 impl ColumnType for Arc<str> {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column {
         let data: Vec<&str> = values.map(|v| &**v).collect();
@@ -212,31 +220,31 @@ impl ColumnType for Arc<str> {
             .collect()
     }
 }
-column_via!(i32, i32, |v| *v, i32, |r| required(r));
-column_via!(u32, u32, |v| *v, u32, |r| required(r));
-column_via!(Option<u32>, Option<u32>, |v| *v, u32, |r| Ok(r));
-column_via!(u8, u8, |v| *v, u8, |r| required(r));
-column_via!(Option<u8>, Option<u8>, |v| *v, u8, |r| Ok(r));
-column_via!(Option<i32>, Option<i32>, |v| *v, i32, |r| Ok(r));
-column_via!(f64, f64, |v| *v, f64, |r| required(r));
-column_via!(Option<f64>, Option<f64>, |v| *v, f64, |r| Ok(r));
-column_via!(bool, bool, |v| *v, bool, |r| required(r));
-column_via!(Scope, &str, |v| v.as_str(), str, |r| named(
+column_via!(false, i32, i32, |v| *v, i32, |r| required(r));
+column_via!(false, u32, u32, |v| *v, u32, |r| required(r));
+column_via!(true, Option<u32>, Option<u32>, |v| *v, u32, |r| Ok(r));
+column_via!(false, u8, u8, |v| *v, u8, |r| required(r));
+column_via!(true, Option<u8>, Option<u8>, |v| *v, u8, |r| Ok(r));
+column_via!(true, Option<i32>, Option<i32>, |v| *v, i32, |r| Ok(r));
+column_via!(false, f64, f64, |v| *v, f64, |r| required(r));
+column_via!(true, Option<f64>, Option<f64>, |v| *v, f64, |r| Ok(r));
+column_via!(false, bool, bool, |v| *v, bool, |r| required(r));
+column_via!(false, Scope, &str, |v| v.as_str(), str, |r| named(
     r,
     &SCOPES,
     Scope::as_str
 ));
-column_via!(PeriodKind, &str, |v| v.as_str(), str, |r| named(
+column_via!(false, PeriodKind, &str, |v| v.as_str(), str, |r| named(
     r,
     &PERIOD_KINDS,
     PeriodKind::as_str
 ));
-column_via!(SourceKind, &str, |v| v.as_str(), str, |r| named(
+column_via!(false, SourceKind, &str, |v| v.as_str(), str, |r| named(
     r,
     &SOURCE_KINDS,
     SourceKind::as_str
 ));
-column_via!(Severity, &str, |v| v.as_str(), str, |r| named(
+column_via!(false, Severity, &str, |v| v.as_str(), str, |r| named(
     r,
     &SEVERITIES,
     Severity::as_str
@@ -329,6 +337,8 @@ pub trait Table: Sized + Serialize {
     /// File stem under the run directory (`observations` → `observations.parquet`).
     const NAME: &'static str;
     fn column_names() -> &'static [&'static str];
+    /// The columns that may hold nulls; every other column never does.
+    fn nullable_columns() -> Vec<&'static str>;
     fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame>;
     /// The same, for a subset of rows (one partition) without copying them.
     fn to_frame_refs(rows: &[&Self]) -> PolarsResult<DataFrame>;
@@ -384,6 +394,13 @@ macro_rules! table {
         impl Table for $name {
             const NAME: &'static str = $file;
             fn column_names() -> &'static [&'static str] { &[$(stringify!($f)),*] }
+            fn nullable_columns() -> Vec<&'static str> {
+                [$((stringify!($f), <$t as ColumnType>::NULLABLE)),*]
+                    .into_iter()
+                    .filter(|(_, n)| *n)
+                    .map(|(c, _)| c)
+                    .collect()
+            }
             fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame> {
                 let cols = vec![ $( <$t as ColumnType>::column(stringify!($f), rows.iter().map(|r| &r.$f)) ),* ];
                 DataFrame::new(rows.len(), cols)

@@ -314,7 +314,30 @@ fn a_corrupt_cache_means_a_reparse() {
             .expect("a cached observations file")
     };
     let index = cache.join("index.json");
-    let damages: [(&str, Box<dyn Fn()>); 4] = [
+    // The cached rows rewritten with one value changed: a well-formed file of the
+    // right shape that parkstat never wrote.
+    let rewrite = |column: &'static str, value: Option<&'static str>| {
+        use polars::prelude::*;
+        let p = parquet();
+        let mut df = ParquetReader::new(std::fs::File::open(&p).unwrap())
+            .finish()
+            .unwrap();
+        let mut values: Vec<Option<String>> = df
+            .column(column)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect();
+        values[0] = value.map(str::to_string);
+        df.replace(column, Column::new(column.into(), values))
+            .unwrap();
+        ParquetWriter::new(std::fs::File::create(&p).unwrap())
+            .finish(&mut df)
+            .unwrap();
+    };
+    let damages: [(&str, Box<dyn Fn()>); 6] = [
         (
             "truncated parquet",
             Box::new(|| {
@@ -344,6 +367,14 @@ fn a_corrupt_cache_means_a_reparse() {
                 }
                 std::fs::write(&index, serde_json::to_vec(&v).unwrap()).unwrap();
             }),
+        ),
+        (
+            "a scope parkstat never writes",
+            Box::new(move || rewrite("scope", Some("galaxy"))),
+        ),
+        (
+            "a null where parkstat never writes one",
+            Box::new(move || rewrite("entity_id", None)),
         ),
         (
             "emptied directory",

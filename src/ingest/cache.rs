@@ -22,7 +22,6 @@ use sha2::{Digest, Sha256};
 use super::{FileOutput, FileResult};
 use crate::config::pipeline::{hex, Pipeline};
 use crate::model::Reject;
-use crate::normalize::frame::TOLERANCE;
 
 /// Fingerprint of the parsing code of this build (build.rs).
 const PARSER_HASH: &str = env!("PARKSTAT_PARSER_HASH");
@@ -116,7 +115,7 @@ impl Cache {
         let shape = crate::normalize::frame::cached_schema().ok()?;
         let whole = frame.height() == index.rows
             && **frame.schema() == shape
-            && frame.column(TOLERANCE).ok()?.null_count() == 0;
+            && crate::normalize::frame::sound(&frame);
         whole.then_some((index, frame))
     }
 

@@ -7,7 +7,7 @@ use polars::prelude::{
 };
 
 use crate::ingest::FileResult;
-use crate::model::{Observation, PeriodKind, Scope, Table};
+use crate::model::{Observation, PeriodKind, Scope, SourceKind, Table};
 
 /// Half a unit of the last stated digit (`Observation::tolerance`); kept in the cache.
 pub const TOLERANCE: &str = "tolerance";
@@ -25,6 +25,34 @@ pub fn cached_columns() -> Vec<&'static str> {
 /// The schema of the cache's frame.
 pub fn cached_schema() -> PolarsResult<Schema> {
     Ok((**fresh(&[])?.schema()).clone())
+}
+
+/// Whether a frame of the cache's schema holds only what parkstat writes: no null
+/// where it never writes one, and scope, period kind and source kind by their names.
+/// (Anything else would fail the run at the sort or at reconcile; a cache is only ever
+/// a reason to parse again.)
+pub fn sound(df: &DataFrame) -> bool {
+    let nullable = Observation::nullable_columns();
+    let nulls_where_allowed = df
+        .columns()
+        .iter()
+        .all(|c| c.null_count() == 0 || nullable.contains(&c.name().as_str()));
+    let named = |name: &str, known: fn(Option<&str>) -> bool| {
+        df.column(name)
+            .and_then(|c| c.str().cloned())
+            .is_ok_and(|ca| {
+                let mut last = None;
+                ca.iter().all(|v| {
+                    let ok = last == Some(v) || known(v);
+                    last = Some(v);
+                    ok
+                })
+            })
+    };
+    nulls_where_allowed
+        && named("scope", |v| Scope::parse(v).is_ok())
+        && named("period_kind", |v| PeriodKind::parse(v).is_ok())
+        && named("source_kind", |v| SourceKind::parse(v).is_ok())
 }
 
 /// Parsed rows as columns, with their tolerances.
