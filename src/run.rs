@@ -135,11 +135,13 @@ pub fn compute(
     let shares = ShareRef::rows(&tables.derived.shares).context("reading shares back")?;
     tables.checks = check::check(
         &p.dictionaries.indicators,
+        &rec.frame,
         &facts,
         &rec.conflicts,
         &monthly,
         &shares,
-    );
+    )
+    .context("checking the figures")?;
     drop((monthly, shares));
     timings.insert("check".into(), ms(t));
     drop(facts);

@@ -1,6 +1,8 @@
 //! Check: rules over facts and derived tables, each writing plain-words rows to `checks`.
 
-use polars::prelude::PlHashMap as HashMap;
+use polars::prelude::{
+    DataFrame, IdxSize, IntoSeries, NamedFrom, PlHashMap as HashMap, PolarsResult, Series,
+};
 
 use crate::model::{Check, FactRef, MonthlyRef, PeriodKind, Severity, ShareRef, SourceKind};
 use crate::normalize::indicator::IndicatorTable;
@@ -13,33 +15,35 @@ const UNIT_JUMP: f64 = 1995.0;
 const BASIS_MAX_PP: f64 = 5.0;
 
 /// Runs every rule.
+/// Runs every rule. `facts` are `frame` read in place.
 pub fn check(
     indicators: &IndicatorTable,
+    frame: &DataFrame,
     facts: &[FactRef],
     conflicts: &[Conflict],
     monthly: &[MonthlyRef],
     shares: &[ShareRef],
-) -> Vec<Check> {
+) -> PolarsResult<Vec<Check>> {
     // The rules are independent: each runs on its own, their rows are joined in rule order.
-    type Rule<'a> = Box<dyn Fn(&mut Vec<Check>) + Send + Sync + 'a>;
+    type Rule<'a> = Box<dyn Fn(&mut Vec<Check>) -> PolarsResult<()> + Send + Sync + 'a>;
     let rules: Vec<Rule> = vec![
-        Box::new(|out| conflict_rule(conflicts, out)),
-        Box::new(|out| correction_rule(facts, out)),
-        Box::new(|out| range_rule(indicators, facts, out)),
-        Box::new(|out| growth_rules(facts, out)),
-        Box::new(|out| cumulative_rules(indicators, monthly, facts, out)),
-        Box::new(|out| share_rules(shares, out)),
-        Box::new(|out| monthly_rule(monthly, out)),
+        Box::new(|out| Ok(conflict_rule(conflicts, out))),
+        Box::new(|out| Ok(correction_rule(facts, out))),
+        Box::new(|out| Ok(range_rule(indicators, facts, out))),
+        Box::new(|out| growth_rules(frame, facts, out)),
+        Box::new(|out| Ok(cumulative_rules(indicators, monthly, facts, out))),
+        Box::new(|out| Ok(share_rules(shares, out))),
+        Box::new(|out| Ok(monthly_rule(monthly, out))),
     ];
     use rayon::prelude::*;
     let mut out: Vec<Check> = rules
         .par_iter()
         .map(|rule| {
             let mut rows = Vec::new();
-            rule(&mut rows);
-            rows
+            rule(&mut rows)?;
+            Ok(rows)
         })
-        .collect::<Vec<_>>()
+        .collect::<PolarsResult<Vec<_>>>()?
         .concat();
     out.sort_by(|a, b| {
         (
@@ -63,7 +67,7 @@ pub fn check(
                 &b.obs_ids,
             ))
     });
-    out
+    Ok(out)
 }
 
 fn period_text(kind: PeriodKind, from: Option<u8>, to: Option<u8>) -> String {
@@ -120,26 +124,46 @@ fn decimals(x: f64) -> i32 {
 /// Reported growth against the growth computed from this year's and last year's
 /// published values: within rounding, nothing; a few points off, a comparable-basis
 /// adjustment (`yoy_basis`, info); further off, `growth_mismatch` (warn).
-fn growth_rules(facts: &[FactRef], out: &mut Vec<Check>) {
-    use crate::reconcile::facts::{fact_key, KeyRef as K};
-    // The same key, in another year.
-    fn key<'a>(f: &FactRef<'a>, year: i32) -> K<'a> {
-        let mut k = fact_key(f);
-        k.3 = year;
-        k
-    }
-    let by_key: HashMap<K, &FactRef> = facts.iter().map(|f| (key(f, f.year), f)).collect();
-    for f in facts {
-        let (Some(v), Some(yoy)) = (f.value, f.yoy_pct) else {
+/// Each fact meets last year's fact of its key in one join of the facts frame with
+/// itself, its years moved on by one.
+fn growth_rules(frame: &DataFrame, facts: &[FactRef], out: &mut Vec<Check>) -> PolarsResult<()> {
+    use polars::prelude::{DataFrameJoinOps, JoinArgs, JoinType, MaintainOrderJoin};
+    const KEY: [&str; 8] = [
+        "entity_id",
+        "scope",
+        "indicator",
+        "year",
+        "period_kind",
+        "month_from",
+        "month_to",
+        "qualifier",
+    ];
+    let rows: Vec<IdxSize> = (0..frame.height() as IdxSize).collect();
+    let mut this = frame.select(KEY)?;
+    this.with_column(Series::new("row".into(), rows.clone()).into())?;
+    let mut last = frame.select(KEY)?;
+    let next_year = last.column("year")?.i32()? + 1;
+    last.replace("year", next_year.into_series().into())?;
+    last.with_column(Series::new("prior_row".into(), rows).into())?;
+    let args = JoinArgs {
+        nulls_equal: true,
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Inner)
+    };
+    let met = this.join(&last, KEY, KEY, args, None)?;
+    let pairs = met
+        .column("row")?
+        .idx()?
+        .iter()
+        .zip(met.column("prior_row")?.idx()?.iter());
+    for (row, prior_row) in pairs {
+        let (Some(row), Some(prior_row)) = (row, prior_row) else {
             continue;
         };
-        let Some(prior) = by_key
-            .get(&key(f, f.year - 1))
-            .and_then(|p| p.value.map(|pv| (p, pv)))
-        else {
+        let (f, p) = (&facts[row as usize], &facts[prior_row as usize]);
+        let (Some(v), Some(yoy), Some(pv)) = (f.value, f.yoy_pct, p.value) else {
             continue;
         };
-        let (p, pv) = prior;
         if pv <= 0.0 || p.unit != f.unit {
             continue;
         }
@@ -182,6 +206,7 @@ fn growth_rules(facts: &[FactRef], out: &mut Vec<Check>) {
         c.obs_ids = format!("{};{}", p.winner_obs_id, f.winner_obs_id);
         out.push(c);
     }
+    Ok(())
 }
 
 /// A correction whose key no input states: most likely a typo in its park, indicator or period.
