@@ -1,7 +1,8 @@
 //! Check: rules over facts and derived tables, each writing plain-words rows to `checks`.
 
 use polars::prelude::{
-    DataFrame, IdxSize, IntoSeries, NamedFrom, PlHashMap as HashMap, PolarsResult, Series,
+    ChunkCompareIneq, DataFrame, IdxSize, IntoSeries, NamedFrom, PlHashMap as HashMap,
+    PolarsResult, Series,
 };
 
 use crate::model::{Check, FactRef, MonthlyRef, PeriodKind, Severity, ShareRef, SourceKind};
@@ -29,7 +30,7 @@ pub fn check(
     let rules: Vec<Rule> = vec![
         Box::new(|out| Ok(conflict_rule(conflicts, out))),
         Box::new(|out| Ok(correction_rule(facts, out))),
-        Box::new(|out| Ok(range_rule(indicators, facts, out))),
+        Box::new(|out| range_rule(indicators, frame, facts, out)),
         Box::new(|out| growth_rules(frame, facts, out)),
         Box::new(|out| Ok(cumulative_rules(indicators, monthly, facts, out))),
         Box::new(|out| Ok(share_rules(shares, out))),
@@ -80,35 +81,82 @@ fn period_text(kind: PeriodKind, from: Option<u8>, to: Option<u8>) -> String {
 }
 
 /// A value outside what is possible at all for its indicator (办结率 above 100%).
-fn range_rule(indicators: &IndicatorTable, facts: &[FactRef], out: &mut Vec<Check>) {
-    for f in facts {
-        let (Some(v), Some([lo, hi])) = (
-            f.value,
-            indicators.by_code(&f.indicator).and_then(|d| d.range),
-        ) else {
+/// The facts whose value lies outside its indicator's `range` (from the dictionary),
+/// found by joining the facts with a frame of the ranges.
+fn range_rule(
+    indicators: &IndicatorTable,
+    frame: &DataFrame,
+    facts: &[FactRef],
+    out: &mut Vec<Check>,
+) -> PolarsResult<()> {
+    use polars::prelude::{DataFrameJoinOps, JoinArgs, JoinType, MaintainOrderJoin};
+    let ranged: Vec<(&str, f64, f64)> = indicators
+        .all()
+        .iter()
+        .filter_map(|d| d.range.map(|[lo, hi]| (d.code.as_str(), lo, hi)))
+        .collect();
+    if ranged.is_empty() {
+        return Ok(());
+    }
+    let ranges = DataFrame::new(
+        ranged.len(),
+        vec![
+            Series::new(
+                "indicator".into(),
+                ranged.iter().map(|r| r.0).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new("lo".into(), ranged.iter().map(|r| r.1).collect::<Vec<_>>()).into(),
+            Series::new("hi".into(), ranged.iter().map(|r| r.2).collect::<Vec<_>>()).into(),
+        ],
+    )?;
+    let mut values = frame.select(["indicator", "value"])?;
+    let rows: Vec<IdxSize> = (0..frame.height() as IdxSize).collect();
+    values.with_column(Series::new("row".into(), rows).into())?;
+    let args = JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Inner)
+    };
+    let met = values.join(&ranges, ["indicator"], ["indicator"], args, None)?;
+    let (value, lo, hi) = (
+        met.column("value")?.f64()?,
+        met.column("lo")?.f64()?,
+        met.column("hi")?.f64()?,
+    );
+    let outside = value.lt(lo) | value.gt(hi);
+    let hits = met.filter(&outside)?;
+    let rows = hits.column("row")?.idx()?;
+    let (lo, hi) = (hits.column("lo")?.f64()?, hits.column("hi")?.f64()?);
+    for ((row, lo), hi) in rows.iter().zip(lo.iter()).zip(hi.iter()) {
+        let (Some(row), Some(lo), Some(hi)) = (row, lo, hi) else {
             continue;
         };
-        if v < lo || v > hi {
-            let mut c = check_row(
+        let f = &facts[row as usize];
+        // As IEEE compares: a NaN is in no range and out of none.
+        let Some(v) = f.value.filter(|v| *v < lo || *v > hi) else {
+            continue;
+        };
+        let mut c =
+            check_row(
                 "rate_out_of_range",
                 Severity::Error,
-                &f.entity_id,
-                &f.indicator,
+                f.entity_id,
+                f.indicator,
                 f.year,
                 (f.period_kind, f.month_from, f.month_to),
                 format!(
-                    "{} {} {}年{}: {} {} is outside the possible range [{lo}, {hi}]; check the figure",
-                    f.entity_name, f.indicator_name, f.year,
-                    period_text(f.period_kind, f.month_from, f.month_to), v, f.unit
-                ),
+                "{} {} {}年{}: {} {} is outside the possible range [{lo}, {hi}]; check the figure",
+                f.entity_name, f.indicator_name, f.year,
+                period_text(f.period_kind, f.month_from, f.month_to), v, f.unit
+            ),
                 Some(v),
                 Some(if v < lo { lo } else { hi }),
             );
-            c.scope = f.scope;
-            c.obs_ids = f.winner_obs_id.to_string();
-            out.push(c);
-        }
+        c.scope = f.scope;
+        c.obs_ids = f.winner_obs_id.to_string();
+        out.push(c);
     }
+    Ok(())
 }
 
 /// Decimals a stated percentage was written with (5.3 → 1), to know its rounding.
