@@ -175,17 +175,8 @@ fn decimals(x: f64) -> i32 {
 /// Each fact meets last year's fact of its key in one join of the facts frame with
 /// itself, its years moved on by one.
 fn growth_rules(frame: &DataFrame, facts: &[FactRef], out: &mut Vec<Check>) -> PolarsResult<()> {
+    use crate::reconcile::facts::KEY;
     use polars::prelude::{DataFrameJoinOps, JoinArgs, JoinType, MaintainOrderJoin};
-    const KEY: [&str; 8] = [
-        "entity_id",
-        "scope",
-        "indicator",
-        "year",
-        "period_kind",
-        "month_from",
-        "month_to",
-        "qualifier",
-    ];
     let rows: Vec<IdxSize> = (0..frame.height() as IdxSize).collect();
     let mut this = frame.select(KEY)?;
     this.with_column(Series::new("row".into(), rows.clone()).into())?;

@@ -113,8 +113,9 @@ struct Decided {
     conflicts: Vec<(usize, usize)>,
 }
 
-/// The key columns: a row whose key equals the previous row's continues its group.
-const KEY: [&str; 8] = [
+/// The columns of a fact's key (`KeyRef`), in observations and facts alike: in sorted
+/// observations, a row whose key equals the previous row's continues its group.
+pub const KEY: [&str; 8] = [
     "entity_id",
     "scope",
     "indicator",
