@@ -5,7 +5,8 @@
 //! rename one.
 
 use polars::prelude::{
-    polars_err, Column, DataFrame, IdxCa, IdxSize, NamedFrom, PolarsResult, Series,
+    polars_err, BooleanChunked, ChunkCompareEq, ChunkFull, Column, DataFrame, IdxCa, IdxSize,
+    NamedFrom, PolarsResult, Series,
 };
 use std::sync::Arc;
 
@@ -666,6 +667,31 @@ pub fn assemble<T: Table>(
         df.with_column(s.into())?;
     }
     df.select(T::column_names().iter().copied())
+}
+
+/// Whether each row's `columns` equal the row before's (nulls equal): in a frame sorted
+/// by them, where a group carries on. The first row starts one (its key is never all null).
+pub fn same_as_previous(df: &DataFrame, columns: &[&str]) -> PolarsResult<BooleanChunked> {
+    let n = df.height();
+    let mut same = BooleanChunked::full("same".into(), n > 0, n);
+    for k in columns {
+        let c = df.column(k)?.as_materialized_series();
+        same = &same & &c.equal_missing(&c.shift(1))?;
+    }
+    Ok(same)
+}
+
+/// The rows where `mask` is true (not false, not null).
+pub fn true_rows(mask: &BooleanChunked) -> Vec<IdxSize> {
+    mask.iter()
+        .enumerate()
+        .filter_map(|(i, m)| (m == Some(true)).then_some(i as IdxSize))
+        .collect()
+}
+
+/// The rows `rows` of `df`, in that order.
+pub fn take_rows(df: &DataFrame, rows: Vec<IdxSize>) -> PolarsResult<DataFrame> {
+    df.take(&IdxCa::from_vec("row".into(), rows))
 }
 
 /// Frames of one schema, one after another (each keeps its chunks).

@@ -13,9 +13,7 @@ use crate::config::pipeline::Pipeline;
 use crate::derive::{self, Derived};
 use crate::error::exit;
 use crate::ingest::{self, discover};
-use crate::model::{
-    Check, Fact, FactRef, MonthlyRef, Observation, Reject, Severity, ShareRef, Table,
-};
+use crate::model::{Check, Fact, FactRef, MonthlyRef, Observation, Reject, Severity, Table};
 use crate::progress::Progress;
 use crate::publish::manifest::{InputRecord, RunManifest};
 use crate::publish::parquet::{write_frame_table, write_partitioned_frame, write_table, TableFile};
@@ -131,18 +129,15 @@ pub fn compute(
     timings.insert("derive".into(), ms(t));
 
     let t = Instant::now();
-    let monthly = MonthlyRef::rows(&tables.derived.monthly).context("reading monthly back")?;
-    let shares = ShareRef::rows(&tables.derived.shares).context("reading shares back")?;
     tables.checks = check::check(
         &p.dictionaries.indicators,
         &rec.frame,
         &facts,
         &rec.conflicts,
-        &monthly,
-        &shares,
+        &tables.derived.monthly,
+        &tables.derived.shares,
     )
     .context("checking the figures")?;
-    drop((monthly, shares));
     timings.insert("check".into(), ms(t));
     drop(facts);
     tables.facts = rec.frame;

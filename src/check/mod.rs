@@ -1,11 +1,14 @@
 //! Check: rules over facts and derived tables, each writing plain-words rows to `checks`.
 
 use polars::prelude::{
-    ChunkCompareIneq, DataFrame, IdxSize, IntoSeries, NamedFrom, PlHashMap as HashMap,
+    BooleanChunked, ChunkApply, ChunkCompareEq, ChunkCompareIneq, ChunkShift, DataFrame,
+    Float64Chunked, GroupsIndicator, IdxSize, IntoSeries, NamedFrom, PlHashMap as HashMap,
     PolarsResult, Series,
 };
 
-use crate::model::{Check, FactRef, MonthlyRef, PeriodKind, Severity, ShareRef, SourceKind};
+use crate::model::{
+    take_rows, true_rows, Check, FactRef, MonthlyRef, PeriodKind, Severity, ShareRef, SourceKind,
+};
 use crate::normalize::indicator::IndicatorTable;
 use crate::reconcile::Conflict;
 
@@ -15,26 +18,27 @@ const UNIT_JUMP: f64 = 1995.0;
 /// years is an error of a figure, not a comparable-basis adjustment (可比口径).
 const BASIS_MAX_PP: f64 = 5.0;
 
-/// Runs every rule.
-/// Runs every rule. `facts` are `frame` read in place.
+/// Runs every rule. `facts` are `frame` read in place; `monthly` and `shares` are the
+/// derived frames. Each rule finds its rows with column operations and reads only
+/// those rows in place to word its checks.
 pub fn check(
     indicators: &IndicatorTable,
     frame: &DataFrame,
     facts: &[FactRef],
     conflicts: &[Conflict],
-    monthly: &[MonthlyRef],
-    shares: &[ShareRef],
+    monthly: &DataFrame,
+    shares: &DataFrame,
 ) -> PolarsResult<Vec<Check>> {
     // The rules are independent: each runs on its own, their rows are joined in rule order.
     type Rule<'a> = Box<dyn Fn(&mut Vec<Check>) -> PolarsResult<()> + Send + Sync + 'a>;
     let rules: Vec<Rule> = vec![
         Box::new(|out| Ok(conflict_rule(conflicts, out))),
-        Box::new(|out| Ok(correction_rule(facts, out))),
+        Box::new(|out| correction_rule(frame, facts, out)),
         Box::new(|out| range_rule(indicators, frame, facts, out)),
         Box::new(|out| growth_rules(frame, facts, out)),
-        Box::new(|out| Ok(cumulative_rules(indicators, monthly, facts, out))),
-        Box::new(|out| Ok(share_rules(shares, out))),
-        Box::new(|out| Ok(monthly_rule(monthly, out))),
+        Box::new(|out| cumulative_rules(indicators, monthly, frame, out)),
+        Box::new(|out| share_rules(shares, out)),
+        Box::new(|out| monthly_rule(monthly, out)),
     ];
     use rayon::prelude::*;
     let mut out: Vec<Check> = rules
@@ -249,16 +253,19 @@ fn growth_rules(frame: &DataFrame, facts: &[FactRef], out: &mut Vec<Check>) -> P
 }
 
 /// A correction whose key no input states: most likely a typo in its park, indicator or period.
-fn correction_rule(facts: &[FactRef], out: &mut Vec<Check>) {
-    for f in facts
-        .iter()
-        .filter(|f| f.winner_source_kind == SourceKind::Correction && f.n_sources == 1)
-    {
+fn correction_rule(frame: &DataFrame, facts: &[FactRef], out: &mut Vec<Check>) -> PolarsResult<()> {
+    let alone = frame
+        .column("winner_source_kind")?
+        .str()?
+        .equal(SourceKind::Correction.as_str())
+        & frame.column("n_sources")?.u32()?.equal(1);
+    for row in true_rows(&alone) {
+        let f = &facts[row as usize];
         let mut c = check_row(
             "correction_unmatched",
             Severity::Warn,
-            &f.entity_id,
-            &f.indicator,
+            f.entity_id,
+            f.indicator,
             f.year,
             (f.period_kind, f.month_from, f.month_to),
             format!(
@@ -275,6 +282,7 @@ fn correction_rule(facts: &[FactRef], out: &mut Vec<Check>) {
         c.obs_ids = f.winner_obs_id.to_string();
         out.push(c);
     }
+    Ok(())
 }
 
 /// Sources that disagree beyond rounding: which one was kept and why.
@@ -325,36 +333,138 @@ fn conflict_rule(conflicts: &[Conflict], out: &mut Vec<Check>) {
     }
 }
 
+/// What one series of `monthly` is (it is sorted by these, then month): neighbouring
+/// rows of one series are neighbouring months.
+const SERIES: [&str; 5] = ["entity_id", "scope", "indicator", "year", "unit"];
+
+/// Neighbouring months of one series where `mask` holds of the later one, read in place
+/// as (earlier, later) frames.
+fn month_pairs(monthly: &DataFrame, mask: &BooleanChunked) -> PolarsResult<(DataFrame, DataFrame)> {
+    let mask = crate::model::same_as_previous(monthly, &SERIES)? & mask.clone();
+    let later: Vec<IdxSize> = true_rows(&mask).into_iter().filter(|&i| i > 0).collect();
+    let earlier = later.iter().map(|i| i - 1).collect();
+    Ok((take_rows(monthly, earlier)?, take_rows(monthly, later)?))
+}
+
+/// The winner obs_id of the year-to-date fact of each (entity, indicator, year, month) of
+/// `wanted`, found with one join of those keys with the facts.
+fn ytd_fact_ids(
+    facts: &DataFrame,
+    wanted: &[(&str, &str, i32, u8)],
+) -> PolarsResult<HashMap<(String, String, i32, u8), String>> {
+    use polars::prelude::{DataFrameJoinOps, JoinArgs, JoinType, MaintainOrderJoin};
+    let mut ids = HashMap::default();
+    if wanted.is_empty() {
+        return Ok(ids);
+    }
+    let keys = DataFrame::new(
+        wanted.len(),
+        vec![
+            Series::new(
+                "entity_id".into(),
+                wanted.iter().map(|w| w.0).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "indicator".into(),
+                wanted.iter().map(|w| w.1).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "year".into(),
+                wanted.iter().map(|w| w.2).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "month".into(),
+                wanted.iter().map(|w| w.3).collect::<Vec<_>>(),
+            )
+            .into(),
+        ],
+    )?;
+    let kind = facts.column("period_kind")?.str()?;
+    let ytd = facts.column("month_from")?.u8()?.equal(1)
+        & (kind.equal(PeriodKind::Ytd.as_str()) | kind.equal(PeriodKind::Year.as_str()));
+    let ytd = facts
+        .select([
+            "entity_id",
+            "indicator",
+            "year",
+            "month_to",
+            "winner_obs_id",
+        ])?
+        .filter(&ytd)?;
+    let args = JoinArgs {
+        maintain_order: MaintainOrderJoin::LeftRight,
+        ..JoinArgs::new(JoinType::Inner)
+    };
+    let met = keys.join(
+        &ytd,
+        ["entity_id", "indicator", "year", "month"],
+        ["entity_id", "indicator", "year", "month_to"],
+        args,
+        None,
+    )?;
+    let cols = (
+        met.column("entity_id")?.str()?,
+        met.column("indicator")?.str()?,
+        met.column("year")?.i32()?,
+        met.column("month")?.u8()?,
+        met.column("winner_obs_id")?.str()?,
+    );
+    for i in 0..met.height() {
+        if let (Some(e), Some(ind), Some(y), Some(m), Some(id)) = (
+            cols.0.get(i),
+            cols.1.get(i),
+            cols.2.get(i),
+            cols.3.get(i),
+            cols.4.get(i),
+        ) {
+            // Of several facts of one month (units, scopes), the last in key order names it.
+            ids.insert((e.to_string(), ind.to_string(), y, m), id.to_string());
+        }
+    }
+    Ok(ids)
+}
+
 /// A flow's cumulative value must not fall within a year, and a derived month must not be negative.
 fn cumulative_rules(
     indicators: &IndicatorTable,
-    monthly: &[MonthlyRef],
-    facts: &[FactRef],
+    monthly: &DataFrame,
+    facts: &DataFrame,
     out: &mut Vec<Check>,
-) {
-    // Year-to-date facts by (entity, indicator, year, month), to name the observations a check is about.
-    let ytd: HashMap<(&str, &str, i32, u8), &str> = facts
+) -> PolarsResult<()> {
+    let ytd = monthly.column("ytd_value")?.f64()?;
+    let prev = ytd.shift(1);
+    let derivation = monthly.column("derivation")?.str()?;
+    let jump = ytd.gt(0.0)
+        & prev.gt(0.0)
+        & ((ytd / &prev).gt_eq(UNIT_JUMP) | (&prev / ytd).gt_eq(UNIT_JUMP));
+    let falls = ytd.lt(&prev) & derivation.not_equal("reported");
+    let (earlier, later) = month_pairs(monthly, &(jump | falls))?;
+    let (earlier, later) = (MonthlyRef::rows(&earlier)?, MonthlyRef::rows(&later)?);
+    let month_value = monthly.column("month_value")?.f64()?;
+    let negative = month_value.lt(0.0) & derivation.not_equal("reported");
+    let negative = take_rows(monthly, true_rows(&negative))?;
+    let negative = MonthlyRef::rows(&negative)?;
+    let wanted: Vec<(&str, &str, i32, u8)> = earlier
         .iter()
-        .filter(|f| {
-            f.month_from == Some(1) && matches!(f.period_kind, PeriodKind::Ytd | PeriodKind::Year)
-        })
-        .filter_map(|f| {
-            f.month_to
-                .map(|m| ((f.entity_id, f.indicator, f.year, m), f.winner_obs_id))
-        })
+        .chain(&later)
+        .chain(&negative)
+        .map(|m| (m.entity_id, m.indicator, m.year, m.month))
         .collect();
+    let ids = ytd_fact_ids(facts, &wanted)?;
     let fact_id = |m: &MonthlyRef, month: u8| -> String {
-        ytd.get(&(m.entity_id, m.indicator, m.year, month))
-            .map(|s| s.to_string())
-            .unwrap_or_default()
+        ids.get(&(
+            m.entity_id.to_string(),
+            m.indicator.to_string(),
+            m.year,
+            month,
+        ))
+        .cloned()
+        .unwrap_or_default()
     };
-    for w in monthly.windows(2) {
-        let (a, b) = (&w[0], &w[1]);
-        if (&a.entity_id, a.scope, &a.indicator, a.year, &a.unit)
-            != (&b.entity_id, b.scope, &b.indicator, b.year, &b.unit)
-        {
-            continue;
-        }
+    for (a, b) in earlier.iter().zip(&later) {
         let (Some(va), Some(vb)) = (a.ytd_value, b.ytd_value) else {
             continue;
         };
@@ -362,8 +472,8 @@ fn cumulative_rules(
             let mut c = check_row(
                 "unit_jump",
                 Severity::Warn,
-                &b.entity_id,
-                &b.indicator,
+                b.entity_id,
+                b.indicator,
                 b.year,
                 (PeriodKind::Ytd, Some(1), Some(b.month)),
                 format!(
@@ -379,7 +489,7 @@ fn cumulative_rules(
             out.push(c);
         }
         let may_decrease = indicators
-            .by_code(&b.indicator)
+            .by_code(b.indicator)
             .is_some_and(|d| d.may_decrease);
         if vb < va && b.derivation != "reported" && !may_decrease {
             out.push(Check {
@@ -402,30 +512,30 @@ fn cumulative_rules(
             });
         }
     }
-    for m in monthly {
-        if let Some(v) = m.month_value {
-            if v < 0.0 && m.derivation != "reported" {
-                out.push(Check {
-                    rule: "month_negative".into(),
-                    severity: Severity::Warn,
-                    entity_id: m.entity_id.to_string(),
-                    scope: m.scope,
-                    indicator: m.indicator.to_string(),
-                    year: m.year,
-                    period_kind: Some("month".into()),
-                    month_from: m.month_value_from,
-                    month_to: Some(m.month),
-                    message: format!(
-                        "{} {} {}年{}月: the month value derived from the cumulative values is negative ({} {})",
-                        m.entity_name, m.indicator_name, m.year, m.month, v, m.unit
-                    ),
-                    observed: Some(v),
-                    expected: None,
-                    obs_ids: fact_id(m, m.month),
-                });
-            }
-        }
+    for m in &negative {
+        let Some(v) = m.month_value.filter(|v| *v < 0.0) else {
+            continue;
+        };
+        out.push(Check {
+            rule: "month_negative".into(),
+            severity: Severity::Warn,
+            entity_id: m.entity_id.to_string(),
+            scope: m.scope,
+            indicator: m.indicator.to_string(),
+            year: m.year,
+            period_kind: Some("month".into()),
+            month_from: m.month_value_from,
+            month_to: Some(m.month),
+            message: format!(
+                "{} {} {}年{}月: the month value derived from the cumulative values is negative ({} {})",
+                m.entity_name, m.indicator_name, m.year, m.month, v, m.unit
+            ),
+            observed: Some(v),
+            expected: None,
+            obs_ids: fact_id(m, m.month),
+        });
     }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -462,69 +572,117 @@ type AreaKey<'a> = (&'a str, &'a str, i32, PeriodKind, Option<u8>, Option<u8>);
 
 /// A stated share must match the share computed from both values (to its stated decimal),
 /// and the parks of an area together cannot exceed it.
-fn share_rules(shares: &[ShareRef], out: &mut Vec<Check>) {
-    for s in shares {
-        if let (Some(stated), Some(computed)) = (s.stated_share_pct, s.computed_share_pct) {
-            // A share printed to one decimal, of values that are themselves rounded.
-            if (stated - computed).abs() > 0.1 {
-                out.push(check_row(
-                    "share_mismatch",
-                    Severity::Warn,
-                    &s.entity_id,
-                    &s.indicator,
-                    s.year,
-                    (s.period_kind, s.month_from, s.month_to),
-                    format!("{} {} {}年: the stated share is {stated}%, but {:.2}% follows from the values ({} of {})", s.entity_name, s.indicator_name, s.year, computed, s.part_value.unwrap_or(f64::NAN), s.whole_value.unwrap_or(f64::NAN)),
-                    Some(stated),
-                    Some(computed),
-                ));
-            }
-        }
-    }
-    let mut sums: std::collections::BTreeMap<AreaKey, (f64, f64, usize)> = Default::default();
-    for s in shares {
-        if let (Some(part), Some(whole)) = (s.part_value, s.whole_value) {
-            let e = sums
-                .entry((
-                    s.share_of,
-                    s.indicator,
-                    s.year,
-                    s.period_kind,
-                    s.month_from,
-                    s.month_to,
-                ))
-                .or_insert((0.0, whole, 0));
-            e.0 += part;
-            e.2 += 1;
-        }
-    }
-    for ((area, indicator, year, kind, from, to), (parts, whole, n)) in sums {
-        // Half a percent of slack for the rounding of every stated figure.
-        if n >= 2 && parts > whole * 1.005 {
+fn share_rules(shares: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
+    let stated = shares.column("stated_share_pct")?.f64()?;
+    let gap = stated - shares.column("computed_share_pct")?.f64()?;
+    let off = gap.gt(0.1) | gap.lt(-0.1);
+    let off = take_rows(shares, true_rows(&off))?;
+    for s in ShareRef::rows(&off)? {
+        let (Some(stated), Some(computed)) = (s.stated_share_pct, s.computed_share_pct) else {
+            continue;
+        };
+        // A share printed to one decimal, of values that are themselves rounded.
+        if (stated - computed).abs() > 0.1 {
             out.push(check_row(
-                "parts_exceed_whole",
-                Severity::Error,
-                area,
-                indicator,
-                year,
-                (kind, from, to),
-                format!("{indicator} {year}年: its {n} parks together report {parts}, more than {area}'s {whole}; one of the figures is wrong (or in the wrong unit)"),
-                Some(parts),
-                Some(whole),
+                "share_mismatch",
+                Severity::Warn,
+                s.entity_id,
+                s.indicator,
+                s.year,
+                (s.period_kind, s.month_from, s.month_to),
+                format!("{} {} {}年: the stated share is {stated}%, but {:.2}% follows from the values ({} of {})", s.entity_name, s.indicator_name, s.year, computed, s.part_value.unwrap_or(f64::NAN), s.whole_value.unwrap_or(f64::NAN)),
+                Some(stated),
+                Some(computed),
             ));
         }
     }
+    // The parks of each area and period: a group-by over the shares with both values.
+    let both =
+        shares.column("part_value")?.is_not_null() & shares.column("whole_value")?.is_not_null();
+    let both = shares.filter(&both)?;
+    let by_area = both.group_by_stable([
+        "share_of",
+        "indicator",
+        "year",
+        "period_kind",
+        "month_from",
+        "month_to",
+    ])?;
+    let part = both.column("part_value")?.f64()?;
+    let whole = both.column("whole_value")?.f64()?;
+    let mut over: Vec<(usize, f64, f64, usize)> = Vec::new();
+    for group in by_area.get_groups().iter() {
+        let members: Vec<IdxSize> = match group {
+            GroupsIndicator::Idx((_, rows)) => rows.to_vec(),
+            GroupsIndicator::Slice([first, len]) => (first..first + len).collect(),
+        };
+        let Some(&first) = members.first() else {
+            continue;
+        };
+        // Added in row order, as the parks are listed.
+        let parts: f64 = members
+            .iter()
+            .filter_map(|&i| part.get(i as usize))
+            .fold(0.0, |a, b| a + b);
+        let (Some(w), n) = (whole.get(first as usize), members.len()) else {
+            continue;
+        };
+        // Half a percent of slack for the rounding of every stated figure.
+        if n >= 2 && parts > w * 1.005 {
+            over.push((first as usize, parts, w, n));
+        }
+    }
+    let firsts = take_rows(&both, over.iter().map(|o| o.0 as IdxSize).collect())?;
+    let rows = ShareRef::rows(&firsts)?;
+    let mut found: Vec<(AreaKey, f64, f64, usize)> = rows
+        .iter()
+        .zip(&over)
+        .map(|(s, &(_, parts, whole, n))| {
+            let key = (
+                s.share_of,
+                s.indicator,
+                s.year,
+                s.period_kind,
+                s.month_from,
+                s.month_to,
+            );
+            (key, parts, whole, n)
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((area, indicator, year, kind, from, to), parts, whole, n) in found {
+        out.push(check_row(
+            "parts_exceed_whole",
+            Severity::Error,
+            area,
+            indicator,
+            year,
+            (kind, from, to),
+            format!("{indicator} {year}年: its {n} parks together report {parts}, more than {area}'s {whole}; one of the figures is wrong (or in the wrong unit)"),
+            Some(parts),
+            Some(whole),
+        ));
+    }
+    Ok(())
 }
 
 /// A reported month value must equal the difference of the cumulatives around it.
-fn monthly_rule(monthly: &[MonthlyRef], out: &mut Vec<Check>) {
-    for w in monthly.windows(2) {
-        let (a, b) = (&w[0], &w[1]);
-        if (&a.entity_id, a.scope, &a.indicator, a.year, &a.unit)
-            != (&b.entity_id, b.scope, &b.indicator, b.year, &b.unit)
-            || b.month != a.month + 1
-            || b.derivation != "reported"
-        {
+fn monthly_rule(monthly: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
+    let month = monthly.column("month")?.u8()?;
+    let ytd = monthly.column("ytd_value")?.f64()?;
+    let month_value = monthly.column("month_value")?.f64()?;
+    let diff = ytd - &ytd.shift(1);
+    let abs = |c: &Float64Chunked| c.apply_values(f64::abs);
+    let gap = abs(&(month_value - &diff));
+    let next = month.shift(1) + 1;
+    let off = month.equal(&next)
+        & monthly.column("derivation")?.str()?.equal("reported")
+        & gap.gt(&(abs(&diff) * 0.005))
+        & gap.gt(&(abs(month_value) * 0.005));
+    let (earlier, later) = month_pairs(monthly, &off)?;
+    let (earlier, later) = (MonthlyRef::rows(&earlier)?, MonthlyRef::rows(&later)?);
+    for (a, b) in earlier.iter().zip(&later) {
+        if b.month != a.month + 1 || b.derivation != "reported" {
             continue;
         }
         let (Some(ya), Some(yb), Some(mv)) = (a.ytd_value, b.ytd_value, b.month_value) else {
@@ -536,8 +694,8 @@ fn monthly_rule(monthly: &[MonthlyRef], out: &mut Vec<Check>) {
             let mut c = check_row(
                 "month_mismatch",
                 Severity::Warn,
-                &b.entity_id,
-                &b.indicator,
+                b.entity_id,
+                b.indicator,
                 b.year,
                 (PeriodKind::Month, Some(b.month), Some(b.month)),
                 format!("{} {} {}年{}月: the reported month value {mv} differs from the difference of the cumulatives ({diff})", b.entity_name, b.indicator_name, b.year, b.month),
@@ -548,4 +706,5 @@ fn monthly_rule(monthly: &[MonthlyRef], out: &mut Vec<Check>) {
             out.push(c);
         }
     }
+    Ok(())
 }

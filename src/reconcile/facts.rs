@@ -3,8 +3,8 @@
 use std::cmp::Ordering;
 
 use polars::prelude::{
-    BooleanChunked, ChunkCompareEq, ChunkFull, DataFrame, IdxCa, IdxSize, IntoSeries, NamedFrom,
-    PolarsResult, Series, StringChunked, StringChunkedBuilder,
+    DataFrame, IdxCa, IdxSize, IntoSeries, NamedFrom, PolarsResult, Series, StringChunked,
+    StringChunkedBuilder,
 };
 
 use crate::config::pipeline::Pipeline;
@@ -132,11 +132,7 @@ pub const KEY: [&str; 8] = [
 pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
     use rayon::prelude::*;
     let n = obs.height();
-    let mut same = BooleanChunked::full("same".into(), n > 0, n);
-    for k in KEY {
-        let c = obs.column(k)?.as_materialized_series();
-        same = &same & &c.equal_missing(&c.shift(1))?;
-    }
+    let same = crate::model::same_as_previous(obs, &KEY)?;
     let mut starts: Vec<usize> = same
         .iter()
         .enumerate()
