@@ -1,98 +1,187 @@
 //! Parks against each other and against their area: shares of the area's value, and rankings.
 
-use std::collections::BTreeMap;
-
-use polars::prelude::{DataFrame, IdxSize, NamedFrom, PolarsResult, Series};
+use polars::prelude::{
+    ChunkCompareEq, ChunkFilter, DataFrame, DataFrameJoinOps, Float64Chunked, GroupsIndicator,
+    IdxSize, JoinArgs, JoinType, MaintainOrderJoin, NamedFrom, PolarsResult, Series, StringChunked,
+    UniqueKeepStrategy,
+};
 
 use crate::config::pipeline::Pipeline;
-use crate::model::{FactRef, PeriodKind, Ranking, Scope, Share};
+use crate::model::{take_rows, true_rows, PeriodKind, Ranking, Scope, Share};
 
-type PeriodKey<'a> = (&'a str, i32, PeriodKind, Option<u8>, Option<u8>);
+/// What one period of one indicator is, across entities.
+const PERIOD: [&str; 5] = ["indicator", "year", "period_kind", "month_from", "month_to"];
 
-fn period_key<'a>(f: &FactRef<'a>) -> PeriodKey<'a> {
-    (f.indicator, f.year, f.period_kind, f.month_from, f.month_to)
+/// `values` where `keep` is true, null elsewhere.
+fn only_where(values: &Float64Chunked, keep: &polars::prelude::BooleanChunked) -> Float64Chunked {
+    values
+        .iter()
+        .zip(keep.iter())
+        .map(|(v, k)| if k == Some(true) { v } else { None })
+        .collect()
 }
 
-/// Each park's value as a share of its parent area's value for the same indicator and period,
-/// next to the share a source states. `facts` are `frame` read in place.
-pub fn shares(p: &Pipeline, frame: &DataFrame, facts: &[FactRef]) -> PolarsResult<DataFrame> {
-    let mut by_entity: BTreeMap<(&str, PeriodKey), &FactRef> = BTreeMap::new();
-    for f in facts.iter().filter(|f| f.qualifier.is_none()) {
-        if f.value.is_some() || f.share_pct.is_some() {
-            by_entity.insert((f.entity_id, period_key(f)), f);
-        }
-    }
-    let (mut rows, mut share_of, mut part, mut whole_value, mut computed_pct, mut stated_pct) = (
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
+/// A row number column, to carry a fact's row through filters and joins.
+fn numbered(mut df: DataFrame, rows: Vec<IdxSize>) -> PolarsResult<DataFrame> {
+    df.with_column(Series::new("row".into(), rows).into())?;
+    Ok(df)
+}
+
+/// Each park's value as a share of its parent area's value for the same indicator and
+/// period, next to the share a source states: the parks' facts joined with their
+/// parents' facts of the same period.
+pub fn shares(p: &Pipeline, frame: &DataFrame) -> PolarsResult<DataFrame> {
+    let unqualified = frame.column("qualifier")?.is_null();
+    let park_rows = true_rows(
+        &(frame.column("scope")?.str()?.equal(Scope::Park.as_str()) & unqualified.clone()),
     );
-    for (i, f) in facts.iter().enumerate() {
-        if f.scope != Scope::Park || f.qualifier.is_some() {
-            continue;
-        }
-        let parent = p
-            .entities
-            .get(f.entity_id)
-            .and_then(|e| e.parent.as_deref())
-            .and_then(|id| p.entities.get(id));
-        let whole = parent
-            .and_then(|e| by_entity.get(&(e.id.as_str(), period_key(f))))
-            .filter(|w| w.scope == e_scope(parent));
-        let stated = f.share_pct.filter(|_| {
-            f.share_of
-                .is_some_and(|s| parent.is_some_and(|e| e.scope.as_str() == s))
-        });
-        let (part_value, whole) = (f.value, whole.and_then(|w| w.value));
-        let computed = match (part_value, whole) {
-            (Some(a), Some(b)) if b != 0.0 => Some(a / b * 100.0),
-            _ => None,
-        };
-        if computed.is_none() && stated.is_none() {
-            continue;
-        }
-        rows.push(i as IdxSize);
-        share_of.push(
-            parent
-                .map(|e| e.id.as_str())
-                .unwrap_or_else(|| f.share_of.unwrap_or_default()),
-        );
-        part.push(part_value);
-        whole_value.push(whole);
-        computed_pct.push(computed);
-        stated_pct.push(stated);
-    }
+    let mut columns: Vec<&str> = vec!["entity_id"];
+    columns.extend(PERIOD);
+    columns.extend(["value", "share_pct", "share_of"]);
+    let parts = numbered(
+        take_rows(&frame.select(columns)?, park_rows.clone())?,
+        park_rows,
+    )?;
+
+    // Each entity's parent, where both are in the pipeline.
+    let mut links: Vec<(&str, &str, &str)> = p
+        .entities
+        .all()
+        .iter()
+        .filter_map(|e| {
+            let me = p.entities.get(&e.id)?;
+            let parent = p.entities.get(me.parent.as_deref()?)?;
+            Some((me.id.as_str(), parent.id.as_str(), parent.scope.as_str()))
+        })
+        .collect();
+    links.sort_unstable();
+    links.dedup();
+    let links = DataFrame::new(
+        links.len(),
+        vec![
+            Series::new(
+                "entity_id".into(),
+                links.iter().map(|l| l.0).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "parent_id".into(),
+                links.iter().map(|l| l.1).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "parent_scope".into(),
+                links.iter().map(|l| l.2).collect::<Vec<_>>(),
+            )
+            .into(),
+        ],
+    )?;
+    let left = |nulls_equal| JoinArgs {
+        nulls_equal,
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Left)
+    };
+    let parts = parts.join(&links, ["entity_id"], ["entity_id"], left(false), None)?;
+
+    // The fact an area states for a period: of several (units, scopes), the last in key order.
+    let stated = frame.column("value")?.is_not_null() | frame.column("share_pct")?.is_not_null();
+    let mut wholes = frame
+        .select(["entity_id", "scope", "value"].into_iter().chain(PERIOD))?
+        .filter(&(unqualified & stated))?;
+    let mut subset = vec!["entity_id".to_string()];
+    subset.extend(PERIOD.iter().map(|c| c.to_string()));
+    wholes = wholes.unique_stable(Some(&subset), UniqueKeepStrategy::Last, None)?;
+    wholes.rename("entity_id", "parent_id".into())?;
+    wholes.rename("scope", "whole_scope".into())?;
+    wholes.rename("value", "whole_value".into())?;
+    let mut by_parent = vec!["parent_id"];
+    by_parent.extend(PERIOD);
+    let met = parts.join(&wholes, &by_parent, &by_parent, left(true), None)?;
+
+    let parent_scope = met.column("parent_scope")?.str()?;
+    let whole = only_where(
+        met.column("whole_value")?.f64()?,
+        &met.column("whole_scope")?.str()?.equal(parent_scope),
+    );
+    let stated = only_where(
+        met.column("share_pct")?.f64()?,
+        &met.column("share_of")?.str()?.equal(parent_scope),
+    );
+    let part = met.column("value")?.f64()?;
+    let computed = only_where(&((part / &whole) * 100.0), &whole.not_equal(0.0));
+    let keep = computed.is_not_null() | stated.is_not_null();
+    let share_of: StringChunked = met
+        .column("parent_id")?
+        .str()?
+        .iter()
+        .zip(met.column("share_of")?.str()?.iter())
+        .map(|(parent, said)| Some(parent.or(said).unwrap_or_default()))
+        .collect();
+    let keep_f = |c: &Float64Chunked| -> PolarsResult<Series> { Ok(c.filter(&keep)?.into()) };
+    let rows: Vec<IdxSize> = met
+        .column("row")?
+        .idx()?
+        .filter(&keep)?
+        .into_no_null_iter()
+        .collect();
     crate::model::assemble::<Share>(
         frame,
         rows,
         vec![
-            Series::new("share_of".into(), share_of),
-            Series::new("part_value".into(), part),
-            Series::new("whole_value".into(), whole_value),
-            Series::new("computed_share_pct".into(), computed_pct),
-            Series::new("stated_share_pct".into(), stated_pct),
+            share_of.filter(&keep)?.with_name("share_of".into()).into(),
+            keep_f(part)?.with_name("part_value".into()),
+            keep_f(&whole)?.with_name("whole_value".into()),
+            keep_f(&computed)?.with_name("computed_share_pct".into()),
+            keep_f(&stated)?.with_name("stated_share_pct".into()),
         ],
     )
 }
 
-fn e_scope(e: Option<&crate::config::pipeline::EntityDef>) -> Scope {
-    e.map(|e| e.scope).unwrap_or(Scope::Other)
-}
-
 /// Rank of each park among the parks with a value for the same indicator and period, by
-/// value and by growth (1 = largest). `facts` are `frame` read in place.
-pub fn rankings(frame: &DataFrame, facts: &[FactRef]) -> PolarsResult<DataFrame> {
-    let mut groups: BTreeMap<PeriodKey, Vec<usize>> = BTreeMap::new();
-    for (i, f) in facts.iter().enumerate().filter(|(_, f)| {
-        f.scope == Scope::Park
-            && f.qualifier.is_none()
-            && (f.value.is_some() || f.yoy_pct.is_some())
-    }) {
-        groups.entry(period_key(f)).or_default().push(i);
-    }
+/// value and by growth (1 = largest): the parks' facts grouped by period, each group
+/// ranked over its column values.
+pub fn rankings(frame: &DataFrame) -> PolarsResult<DataFrame> {
+    let ranked = frame.column("scope")?.str()?.equal(Scope::Park.as_str())
+        & frame.column("qualifier")?.is_null()
+        & (frame.column("value")?.is_not_null() | frame.column("yoy_pct")?.is_not_null());
+    let fact_rows = true_rows(&ranked);
+    let mut columns: Vec<&str> = PERIOD.to_vec();
+    columns.extend(["value", "yoy_pct"]);
+    let parks = take_rows(&frame.select(columns)?, fact_rows.clone())?;
+    let by_period = parks.group_by_stable(PERIOD)?;
+    let mut groups: Vec<Vec<IdxSize>> = by_period
+        .get_groups()
+        .iter()
+        .map(|g| match g {
+            GroupsIndicator::Idx((_, rows)) => rows.to_vec(),
+            GroupsIndicator::Slice([first, len]) => (first..first + len).collect(),
+        })
+        .filter(|g| g.len() >= 2)
+        .collect();
+    // Periods in order: indicator, year, kind, first and last month.
+    let (indicator, year, kind, from, to) = (
+        parks.column("indicator")?.str()?,
+        parks.column("year")?.i32()?,
+        parks.column("period_kind")?.str()?,
+        parks.column("month_from")?.u8()?,
+        parks.column("month_to")?.u8()?,
+    );
+    let period = |i: IdxSize| -> PolarsResult<_> {
+        let i = i as usize;
+        Ok((
+            indicator.get(i),
+            year.get(i),
+            PeriodKind::parse(kind.get(i))?,
+            from.get(i),
+            to.get(i),
+        ))
+    };
+    let mut keyed = groups
+        .drain(..)
+        .map(|g| Ok((period(g[0])?, g)))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+
     /// The ranked values of a group: how many, and the comparable ones largest first.
     struct Ranked {
         n: usize,
@@ -105,9 +194,6 @@ pub fn rankings(frame: &DataFrame, facts: &[FactRef]) -> PolarsResult<DataFrame>
             desc.sort_unstable_by(|a, b| b.total_cmp(a));
             Ranked { n, desc }
         }
-        fn len(&self) -> usize {
-            self.n
-        }
         /// 1 + how many values are larger (ties share a rank; nothing is larger than NaN),
         /// where at least two values are ranked.
         fn rank(&self, v: Option<f64>) -> Option<u32> {
@@ -115,19 +201,24 @@ pub fn rankings(frame: &DataFrame, facts: &[FactRef]) -> PolarsResult<DataFrame>
             Some(1 + self.desc.partition_point(|w| *w > v) as u32)
         }
     }
+    let (value, yoy) = (
+        parks.column("value")?.f64()?,
+        parks.column("yoy_pct")?.f64()?,
+    );
     let (mut rows, mut by_value, mut by_growth, mut n_ranked) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for group in groups.values().filter(|g| g.len() >= 2) {
-        let value = Ranked::of(group.iter().filter_map(|&i| facts[i].value));
-        let growth = Ranked::of(group.iter().filter_map(|&i| facts[i].yoy_pct));
-        if value.len() < 2 && growth.len() < 2 {
+    for (_, group) in &keyed {
+        let at = |c: &Float64Chunked, i: IdxSize| c.get(i as usize);
+        let values = Ranked::of(group.iter().filter_map(|&i| at(value, i)));
+        let growth = Ranked::of(group.iter().filter_map(|&i| at(yoy, i)));
+        if values.n < 2 && growth.n < 2 {
             continue;
         }
         for &i in group {
-            rows.push(i as IdxSize);
-            by_value.push(value.rank(facts[i].value));
-            by_growth.push(growth.rank(facts[i].yoy_pct));
-            n_ranked.push(value.len().max(growth.len()) as u32);
+            rows.push(fact_rows[i as usize]);
+            by_value.push(values.rank(at(value, i)));
+            by_growth.push(growth.rank(at(yoy, i)));
+            n_ranked.push(values.n.max(growth.n) as u32);
         }
     }
     crate::model::assemble::<Ranking>(
@@ -156,10 +247,7 @@ mod tests {
             fact("d", Some(1.0), Some(3.0)),
         ];
         let frame = crate::model::Fact::to_frame(&facts).unwrap();
-        let r = crate::model::Ranking::from_frame(
-            &rankings(&frame, &facts.each_ref().map(|f| f.borrow())).unwrap(),
-        )
-        .unwrap();
+        let r = crate::model::Ranking::from_frame(&rankings(&frame).unwrap()).unwrap();
         let got: Vec<(&str, Option<u32>, Option<u32>, u32)> = r
             .iter()
             .map(|x| {

@@ -34,12 +34,7 @@ pub fn derive(p: &Pipeline, frame: &DataFrame, facts: &[FactRef]) -> PolarsResul
             let annual = periods::annual(&monthly)?;
             Ok((monthly, quarterly, annual))
         },
-        || {
-            rayon::join(
-                || compare::shares(p, frame, facts),
-                || compare::rankings(frame, facts),
-            )
-        },
+        || rayon::join(|| compare::shares(p, frame), || compare::rankings(frame)),
     );
     let (monthly, quarterly, annual) = months?;
     Ok(Derived {
