@@ -6,7 +6,7 @@
 
 use polars::prelude::{
     polars_err, BooleanChunked, ChunkCompareEq, ChunkFull, Column, DataFrame, IdxCa, IdxSize,
-    NamedFrom, PolarsResult, Series,
+    NamedFrom, PolarsResult, Series, StringChunked,
 };
 use std::sync::Arc;
 
@@ -679,6 +679,25 @@ pub fn same_as_previous(df: &DataFrame, columns: &[&str]) -> PolarsResult<Boolea
         same = &same & &c.equal_missing(&c.shift(1))?;
     }
     Ok(same)
+}
+
+/// Whether each value of `col` is in `set`. Columns here come sorted or in runs, so a
+/// value equal to the row before's is not looked up again.
+pub fn is_in(col: &StringChunked, set: &std::collections::HashSet<&str>) -> BooleanChunked {
+    let mut last: Option<(&str, bool)> = None;
+    col.iter()
+        .map(|v| {
+            let v = v?;
+            Some(match last {
+                Some((l, hit)) if l == v => hit,
+                _ => {
+                    let hit = set.contains(v);
+                    last = Some((v, hit));
+                    hit
+                }
+            })
+        })
+        .collect()
 }
 
 /// The rows where `mask` is true (not false, not null).

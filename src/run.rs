@@ -125,7 +125,7 @@ pub fn compute(
     timings.insert("reconcile".into(), ms(t));
 
     let t = Instant::now();
-    tables.derived = derive::derive(p, &rec.frame, &facts).context("deriving the tables")?;
+    tables.derived = derive::derive(p, &rec.frame).context("deriving the tables")?;
     timings.insert("derive".into(), ms(t));
 
     let t = Instant::now();

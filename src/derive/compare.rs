@@ -7,7 +7,9 @@ use polars::prelude::{
 };
 
 use crate::config::pipeline::Pipeline;
-use crate::model::{take_rows, true_rows, PeriodKind, Ranking, Scope, Share};
+use std::collections::HashSet;
+
+use crate::model::{is_in, take_rows, true_rows, PeriodKind, Ranking, Scope, Share};
 
 /// What one period of one indicator is, across entities.
 const PERIOD: [&str; 5] = ["indicator", "year", "period_kind", "month_from", "month_to"];
@@ -31,18 +33,6 @@ fn numbered(mut df: DataFrame, rows: Vec<IdxSize>) -> PolarsResult<DataFrame> {
 /// period, next to the share a source states: the parks' facts joined with their
 /// parents' facts of the same period.
 pub fn shares(p: &Pipeline, frame: &DataFrame) -> PolarsResult<DataFrame> {
-    let unqualified = frame.column("qualifier")?.is_null();
-    let park_rows = true_rows(
-        &(frame.column("scope")?.str()?.equal(Scope::Park.as_str()) & unqualified.clone()),
-    );
-    let mut columns: Vec<&str> = vec!["entity_id"];
-    columns.extend(PERIOD);
-    columns.extend(["value", "share_pct", "share_of"]);
-    let parts = numbered(
-        take_rows(&frame.select(columns)?, park_rows.clone())?,
-        park_rows,
-    )?;
-
     // Each entity's parent, where both are in the pipeline.
     let mut links: Vec<(&str, &str, &str)> = p
         .entities
@@ -56,6 +46,24 @@ pub fn shares(p: &Pipeline, frame: &DataFrame) -> PolarsResult<DataFrame> {
         .collect();
     links.sort_unstable();
     links.dedup();
+    let children: HashSet<&str> = links.iter().map(|l| l.0).collect();
+    let parents: HashSet<&str> = links.iter().map(|l| l.1).collect();
+    let entity = frame.column("entity_id")?.str()?;
+
+    // Only a park with a parent has a share: it needs the parent's value or scope.
+    let unqualified = frame.column("qualifier")?.is_null();
+    let park_rows = true_rows(
+        &(frame.column("scope")?.str()?.equal(Scope::Park.as_str())
+            & unqualified.clone()
+            & is_in(entity, &children)),
+    );
+    let mut columns: Vec<&str> = vec!["entity_id"];
+    columns.extend(PERIOD);
+    columns.extend(["value", "share_pct", "share_of"]);
+    let parts = numbered(
+        take_rows(&frame.select(columns)?, park_rows.clone())?,
+        park_rows,
+    )?;
     let links = DataFrame::new(
         links.len(),
         vec![
@@ -87,7 +95,7 @@ pub fn shares(p: &Pipeline, frame: &DataFrame) -> PolarsResult<DataFrame> {
     let stated = frame.column("value")?.is_not_null() | frame.column("share_pct")?.is_not_null();
     let mut wholes = frame
         .select(["entity_id", "scope", "value"].into_iter().chain(PERIOD))?
-        .filter(&(unqualified & stated))?;
+        .filter(&(unqualified & stated & is_in(entity, &parents)))?;
     let mut subset = vec!["entity_id".to_string()];
     subset.extend(PERIOD.iter().map(|c| c.to_string()));
     wholes = wholes.unique_stable(Some(&subset), UniqueKeepStrategy::Last, None)?;

@@ -6,11 +6,11 @@
 pub mod compare;
 pub mod monthly;
 pub mod periods;
+pub mod series;
 
 use polars::prelude::{DataFrame, PolarsResult};
 
 use crate::config::pipeline::Pipeline;
-use crate::model::{FactRef, MonthlyRef};
 
 /// Every derived table, each in its published column order.
 #[derive(Debug, Default)]
@@ -23,14 +23,11 @@ pub struct Derived {
 }
 
 /// Shares and rankings read only facts, so they are computed beside the monthly chain.
-/// `facts` are `frame` read in place.
-pub fn derive(p: &Pipeline, frame: &DataFrame, facts: &[FactRef]) -> PolarsResult<Derived> {
+pub fn derive(p: &Pipeline, frame: &DataFrame) -> PolarsResult<Derived> {
     let (months, (shares, rankings)) = rayon::join(
         || -> PolarsResult<_> {
-            let monthly = monthly::monthly(p, frame, facts)?;
-            let rows = MonthlyRef::rows(&monthly)?;
-            let quarterly = periods::quarterly(&monthly, &rows, facts)?;
-            drop(rows);
+            let monthly = monthly::monthly(p, frame)?;
+            let quarterly = periods::quarterly(&monthly, frame)?;
             let annual = periods::annual(&monthly)?;
             Ok((monthly, quarterly, annual))
         },

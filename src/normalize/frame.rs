@@ -143,7 +143,8 @@ pub fn sort(df: &DataFrame) -> PolarsResult<DataFrame> {
     Ok(sorted)
 }
 
-fn ordinals(
+/// The position of each row's value in its enum (`parse` then `as u8`), to sort by.
+pub(crate) fn ordinals(
     df: &DataFrame,
     name: &str,
     ord: impl Fn(Option<&str>) -> PolarsResult<u8>,
