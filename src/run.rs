@@ -121,7 +121,6 @@ pub fn compute(
 
     let t = Instant::now();
     let rec = reconcile::reconcile(p, &tables.observations).context("reconciling the facts")?;
-    let facts = FactRef::rows(&rec.frame).context("reading the facts back")?;
     timings.insert("reconcile".into(), ms(t));
 
     let t = Instant::now();
@@ -132,14 +131,12 @@ pub fn compute(
     tables.checks = check::check(
         &p.dictionaries.indicators,
         &rec.frame,
-        &facts,
         &rec.conflicts,
         &tables.derived.monthly,
         &tables.derived.shares,
     )
     .context("checking the figures")?;
     timings.insert("check".into(), ms(t));
-    drop(facts);
     tables.facts = rec.frame;
     if let Some(w) = cache_write {
         let t = Instant::now();

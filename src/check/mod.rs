@@ -18,13 +18,11 @@ const UNIT_JUMP: f64 = 1995.0;
 /// years is an error of a figure, not a comparable-basis adjustment (可比口径).
 const BASIS_MAX_PP: f64 = 5.0;
 
-/// Runs every rule. `facts` are `frame` read in place; `monthly` and `shares` are the
-/// derived frames. Each rule finds its rows with column operations and reads only
+/// Runs every rule over the facts `frame` and the derived `monthly` and `shares` frames. Each rule finds its rows with column operations and reads only
 /// those rows in place to word its checks.
 pub fn check(
     indicators: &IndicatorTable,
     frame: &DataFrame,
-    facts: &[FactRef],
     conflicts: &[Conflict],
     monthly: &DataFrame,
     shares: &DataFrame,
@@ -33,9 +31,9 @@ pub fn check(
     type Rule<'a> = Box<dyn Fn(&mut Vec<Check>) -> PolarsResult<()> + Send + Sync + 'a>;
     let rules: Vec<Rule> = vec![
         Box::new(|out| Ok(conflict_rule(conflicts, out))),
-        Box::new(|out| correction_rule(frame, facts, out)),
-        Box::new(|out| range_rule(indicators, frame, facts, out)),
-        Box::new(|out| growth_rules(frame, facts, out)),
+        Box::new(|out| correction_rule(frame, out)),
+        Box::new(|out| range_rule(indicators, frame, out)),
+        Box::new(|out| growth_rules(frame, out)),
         Box::new(|out| cumulative_rules(indicators, monthly, frame, out)),
         Box::new(|out| share_rules(shares, out)),
         Box::new(|out| monthly_rule(monthly, out)),
@@ -90,7 +88,6 @@ fn period_text(kind: PeriodKind, from: Option<u8>, to: Option<u8>) -> String {
 fn range_rule(
     indicators: &IndicatorTable,
     frame: &DataFrame,
-    facts: &[FactRef],
     out: &mut Vec<Check>,
 ) -> PolarsResult<()> {
     use polars::prelude::{DataFrameJoinOps, JoinArgs, JoinType, MaintainOrderJoin};
@@ -129,13 +126,14 @@ fn range_rule(
     );
     let outside = value.lt(lo) | value.gt(hi);
     let hits = met.filter(&outside)?;
-    let rows = hits.column("row")?.idx()?;
+    let rows: Vec<IdxSize> = hits.column("row")?.idx()?.iter().flatten().collect();
+    let hit_facts = take_rows(frame, rows)?;
+    let facts = FactRef::rows(&hit_facts)?;
     let (lo, hi) = (hits.column("lo")?.f64()?, hits.column("hi")?.f64()?);
-    for ((row, lo), hi) in rows.iter().zip(lo.iter()).zip(hi.iter()) {
-        let (Some(row), Some(lo), Some(hi)) = (row, lo, hi) else {
+    for ((f, lo), hi) in facts.iter().zip(lo.iter()).zip(hi.iter()) {
+        let (Some(lo), Some(hi)) = (lo, hi) else {
             continue;
         };
-        let f = &facts[row as usize];
         // As IEEE compares: a NaN is in no range and out of none.
         let Some(v) = f.value.filter(|v| *v < lo || *v > hi) else {
             continue;
@@ -178,7 +176,7 @@ fn decimals(x: f64) -> i32 {
 /// adjustment (`yoy_basis`, info); further off, `growth_mismatch` (warn).
 /// Each fact meets last year's fact of its key in one join of the facts frame with
 /// itself, its years moved on by one.
-fn growth_rules(frame: &DataFrame, facts: &[FactRef], out: &mut Vec<Check>) -> PolarsResult<()> {
+fn growth_rules(frame: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
     use crate::reconcile::facts::KEY;
     use polars::prelude::{DataFrameJoinOps, JoinArgs, JoinType, MaintainOrderJoin};
     let rows: Vec<IdxSize> = (0..frame.height() as IdxSize).collect();
@@ -194,16 +192,30 @@ fn growth_rules(frame: &DataFrame, facts: &[FactRef], out: &mut Vec<Check>) -> P
         ..JoinArgs::new(JoinType::Inner)
     };
     let met = this.join(&last, KEY, KEY, args, None)?;
-    let pairs = met
-        .column("row")?
-        .idx()?
-        .iter()
-        .zip(met.column("prior_row")?.idx()?.iter());
-    for (row, prior_row) in pairs {
-        let (Some(row), Some(prior_row)) = (row, prior_row) else {
-            continue;
-        };
-        let (f, p) = (&facts[row as usize], &facts[prior_row as usize]);
+    let (row, prior_row) = (met.column("row")?.idx()?, met.column("prior_row")?.idx()?);
+    // Pairs whose growth is off by more than the least tolerance, as columns.
+    let now = frame.select(["value", "yoy_pct", "unit"])?.take(row)?;
+    let then = frame.select(["value", "unit"])?.take(prior_row)?;
+    let (v, yoy, pv) = (
+        now.column("value")?.f64()?,
+        now.column("yoy_pct")?.f64()?,
+        then.column("value")?.f64()?,
+    );
+    let gap = &((&(v / pv) - 1.0) * 100.0) - yoy;
+    let off = pv.gt(0.0)
+        & now
+            .column("unit")?
+            .str()?
+            .equal(then.column("unit")?.str()?)
+        & (gap.gt(0.1) | gap.lt(-0.1));
+    let hits = met.select(["row", "prior_row"])?.filter(&off)?;
+    let rows = |name: &str| -> PolarsResult<DataFrame> {
+        let at: Vec<IdxSize> = hits.column(name)?.idx()?.iter().flatten().collect();
+        take_rows(frame, at)
+    };
+    let (this_year, last_year) = (rows("row")?, rows("prior_row")?);
+    let (this_year, last_year) = (FactRef::rows(&this_year)?, FactRef::rows(&last_year)?);
+    for (f, p) in this_year.iter().zip(&last_year) {
         let (Some(v), Some(yoy), Some(pv)) = (f.value, f.yoy_pct, p.value) else {
             continue;
         };
@@ -253,14 +265,14 @@ fn growth_rules(frame: &DataFrame, facts: &[FactRef], out: &mut Vec<Check>) -> P
 }
 
 /// A correction whose key no input states: most likely a typo in its park, indicator or period.
-fn correction_rule(frame: &DataFrame, facts: &[FactRef], out: &mut Vec<Check>) -> PolarsResult<()> {
+fn correction_rule(frame: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
     let alone = frame
         .column("winner_source_kind")?
         .str()?
         .equal(SourceKind::Correction.as_str())
         & frame.column("n_sources")?.u32()?.equal(1);
-    for row in true_rows(&alone) {
-        let f = &facts[row as usize];
+    let alone = take_rows(frame, true_rows(&alone))?;
+    for f in &FactRef::rows(&alone)? {
         let mut c = check_row(
             "correction_unmatched",
             Severity::Warn,
