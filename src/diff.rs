@@ -4,7 +4,7 @@
 //! it changed when a published figure differs: value, unit, growth, share or
 //! the approximate flag. Lineage (sources, winner) alone is not a change.
 
-use polars::prelude::{DataFrame, PlHashMap as HashMap, PlHashSet as HashSet, PolarsResult};
+use polars::prelude::{DataFrame, PolarsResult};
 
 use serde::Serialize;
 
@@ -123,89 +123,80 @@ fn row(
     }
 }
 
-/// The changes from `old` to `new`, in key order.
-pub fn diff_facts(old: &[FactRef<'_>], new: &[FactRef<'_>]) -> Vec<FactChange> {
-    let sorted = |f: &[FactRef]| f.windows(2).all(|w| key(&w[0]) < key(&w[1]));
-    // Runs publish facts in key order: one merging pass, no hashing of every key.
-    if sorted(old) && sorted(new) {
-        merge(old, new)
-    } else {
-        by_hash(old, new)
-    }
-}
+/// The figure columns a change is about, as `Figures` reads them.
+const FIGURES: [&str; 7] = [
+    "value",
+    "unit",
+    "approx",
+    "yoy_pct",
+    "yoy_pp",
+    "share_pct",
+    "share_of",
+];
 
-/// The changes between two key-sorted fact lists, walking both in step.
-fn merge(old: &[FactRef<'_>], new: &[FactRef<'_>]) -> Vec<FactChange> {
-    use std::cmp::Ordering::*;
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::new();
-    loop {
-        let order = match (old.get(i), new.get(j)) {
-            (Some(o), Some(n)) => key(o).cmp(&key(n)),
-            (Some(_), None) => Less,
-            (None, Some(_)) => Greater,
-            (None, None) => return out,
-        };
-        match order {
-            Less => {
-                out.push(row("removed", Some(&old[i]), None, String::new()));
-                i += 1;
-            }
-            Greater => {
-                out.push(row("added", None, Some(&new[j]), String::new()));
-                j += 1;
-            }
-            Equal => {
-                let fields = changed_fields(&figures(&old[i]), &figures(&new[j]));
-                if !fields.is_empty() {
-                    out.push(row(
-                        "changed",
-                        Some(&old[i]),
-                        Some(&new[j]),
-                        fields.join(","),
-                    ));
-                }
-                i += 1;
-                j += 1;
-            }
+/// The changes from the facts frame `old` to `new`, in key order: both meet in one full
+/// join on the key; only the facts a change is about are read in place.
+pub fn diff_frames(old: &DataFrame, new: &DataFrame) -> PolarsResult<Vec<FactChange>> {
+    use crate::reconcile::facts::KEY;
+    use polars::prelude::{
+        ChunkCompareEq, DataFrameJoinOps, IdxSize, JoinArgs, JoinCoalesce, JoinType, NamedFrom,
+        Series,
+    };
+    let side = |df: &DataFrame, tag: &str| -> PolarsResult<DataFrame> {
+        let mut s = df.select(KEY.into_iter().chain(FIGURES))?;
+        for f in FIGURES {
+            s.rename(f, format!("{f}_{tag}").into())?;
         }
+        let rows: Vec<IdxSize> = (0..df.height() as IdxSize).collect();
+        s.with_column(Series::new(format!("row_{tag}").into(), rows).into())?;
+        Ok(s)
+    };
+    let args = JoinArgs {
+        nulls_equal: true,
+        coalesce: JoinCoalesce::CoalesceColumns,
+        ..JoinArgs::new(JoinType::Full)
+    };
+    let met = side(old, "old")?.join(&side(new, "new")?, KEY, KEY, args, None)?;
+    let (was, is) = (met.column("row_old")?.idx()?, met.column("row_new")?.idx()?);
+    // Figures that may differ (NaN against NaN is settled below, as `same` does).
+    let mut differs = was.is_null() | is.is_null();
+    for f in FIGURES {
+        let (a, b) = (
+            met.column(&format!("{f}_old"))?,
+            met.column(&format!("{f}_new"))?,
+        );
+        differs = differs
+            | a.as_materialized_series()
+                .not_equal_missing(b.as_materialized_series())?;
     }
-}
-
-/// The changes between fact lists in any order (an old run's table, say).
-fn by_hash(old: &[FactRef<'_>], new: &[FactRef<'_>]) -> Vec<FactChange> {
-    let mut before: HashMap<Key, usize> =
-        HashMap::with_capacity_and_hasher(old.len(), Default::default());
-    for (i, o) in old.iter().enumerate() {
-        before.insert(key(o), i);
-    }
-    let mut seen: HashSet<Key> = HashSet::with_capacity_and_hasher(new.len(), Default::default());
+    let pairs: Vec<(Option<IdxSize>, Option<IdxSize>)> = crate::model::true_rows(&differs)
+        .into_iter()
+        .map(|i| (was.get(i as usize), is.get(i as usize)))
+        .collect();
+    let take = |df: &DataFrame, rows: Vec<IdxSize>| crate::model::take_rows(df, rows);
+    let old_rows = take(old, pairs.iter().filter_map(|p| p.0).collect())?;
+    let new_rows = take(new, pairs.iter().filter_map(|p| p.1).collect())?;
+    let (olds, news) = (FactRef::rows(&old_rows)?, FactRef::rows(&new_rows)?);
+    let (mut olds, mut news) = (olds.iter(), news.iter());
     let mut out: Vec<(Key, FactChange)> = Vec::new();
-    for n in new {
-        let k = key(n);
-        seen.insert(k);
-        match before.get(&k) {
-            None => out.push((k, row("added", None, Some(n), String::new()))),
-            Some(&i) => {
-                let fields = changed_fields(&figures(&old[i]), &figures(n));
-                if !fields.is_empty() {
-                    out.push((k, row("changed", Some(&old[i]), Some(n), fields.join(","))));
+    for (a, b) in pairs {
+        let (o, n) = (a.and_then(|_| olds.next()), b.and_then(|_| news.next()));
+        let change = match (o, n) {
+            (Some(o), Some(n)) => {
+                let fields = changed_fields(&figures(o), &figures(n));
+                if fields.is_empty() {
+                    continue;
                 }
+                (key(n), row("changed", Some(o), Some(n), fields.join(",")))
             }
-        }
-    }
-    for (k, &i) in &before {
-        if !seen.contains(k) {
-            out.push((*k, row("removed", Some(&old[i]), None, String::new())));
-        }
+            (Some(o), None) => (key(o), row("removed", Some(o), None, String::new())),
+            (None, Some(n)) => (key(n), row("added", None, Some(n), String::new())),
+            (None, None) => continue,
+        };
+        out.push(change);
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    out.into_iter().map(|(_, c)| c).collect()
-}
-
-/// The same, with the old facts as a run published them (a `facts` frame), read in place.
-pub fn diff_facts_frame(old: &DataFrame, new: &[FactRef<'_>]) -> PolarsResult<Vec<FactChange>> {
-    Ok(diff_facts(&FactRef::rows(old)?, new))
+    Ok(out.into_iter().map(|(_, c)| c).collect())
 }
 
 #[cfg(test)]
@@ -227,21 +218,40 @@ mod tests {
     }
 
     #[test]
-    fn a_published_frame_diffs_like_the_facts_it_holds() {
+    fn frames_diff_by_key_whatever_their_order() {
         for changes in [2, 80] {
             let (old, new) = old_and_new(100, changes);
-            let frame = Fact::to_frame(&old).unwrap();
-            let new: Vec<FactRef> = new.iter().map(Fact::borrow).collect();
-            let got = diff_facts_frame(&frame, &new).unwrap();
-            let old: Vec<FactRef> = old.iter().map(Fact::borrow).collect();
-            assert_eq!(got, diff_facts(&old, &new));
+            let old_frame = Fact::to_frame(&old).unwrap();
+            let got = diff_frames(&old_frame, &Fact::to_frame(&new).unwrap()).unwrap();
             // Out of key order, the same changes in the same order.
-            let shuffled: Vec<FactRef> = new.iter().rev().copied().collect();
-            assert_eq!(got, diff_facts(&old, &shuffled));
+            let shuffled: Vec<Fact> = new.iter().rev().cloned().collect();
+            let again = diff_frames(&old_frame, &Fact::to_frame(&shuffled).unwrap()).unwrap();
+            assert_eq!(got, again);
             let kinds: Vec<&str> = got.iter().map(|c| c.change).collect();
             assert_eq!(kinds.iter().filter(|k| **k == "changed").count(), changes);
             assert_eq!(kinds.iter().filter(|k| **k == "removed").count(), 1);
             assert_eq!(kinds.iter().filter(|k| **k == "added").count(), 1);
+            let first = &got[0];
+            assert_eq!(
+                (first.change, first.entity_id.as_str()),
+                ("changed", "p000")
+            );
+            assert_eq!((first.old_value, first.new_value), (Some(0.0), Some(0.5)));
+            assert_eq!(first.fields, "value");
+            // Key order: p099 was removed, zz_new added last.
+            assert_eq!(got[got.len() - 2].change, "removed");
+            assert_eq!(got[got.len() - 1].entity_id, "zz_new");
         }
+    }
+
+    #[test]
+    fn nan_against_nan_and_lineage_alone_are_no_change() {
+        let mut a = fact("p", Some(f64::NAN), Some(1.0));
+        a.sources = "x".into();
+        let mut b = a.clone();
+        b.sources = "y".into();
+        b.winner_obs_id = "other".into();
+        let (a, b) = (Fact::to_frame(&[a]).unwrap(), Fact::to_frame(&[b]).unwrap());
+        assert_eq!(diff_frames(&a, &b).unwrap(), vec![]);
     }
 }

@@ -201,20 +201,22 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     let pending = PendingRun::create(&p.out_dir, &run_stamp())?;
     // While the tables are written, the facts are read in place once, the changes since
     // the previous run found and the park charts of the report drawn.
+    let report_facts = crate::report::facts_read(&c.tables.facts);
     let (written, side) = std::thread::scope(|s| {
         let tables = &c.tables;
+        let report_facts = &report_facts;
         let side = s.spawn(move || {
             let t = Instant::now();
-            let facts = FactRef::rows(&tables.facts);
-            let monthly = MonthlyRef::rows(&tables.derived.monthly);
             let changes = (|| {
                 let (prev, read) = previous_facts?;
                 let old = read.join().ok()?.ok()?;
-                Some((
-                    prev,
-                    crate::diff::diff_facts_frame(&old, facts.as_ref().ok()?).ok()?,
-                ))
+                Some((prev, crate::diff::diff_frames(&old, &tables.facts).ok()?))
             })();
+            let facts = report_facts
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(FactRef::rows);
+            let monthly = MonthlyRef::rows(&tables.derived.monthly);
             let parks = match (&facts, &monthly) {
                 (Ok(f), Ok(m)) => crate::report::render_parks(&report_input(p, tables, f, m)),
                 (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("reading the tables back: {e}")),

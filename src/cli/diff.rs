@@ -33,7 +33,7 @@ pub fn execute(pipeline: &Path, a: Option<&str>, b: Option<&str>, format: Format
     let dir_a = read_back::run_path(&p.out_dir, &a)?;
     let dir_b = read_back::run_path(&p.out_dir, &b)?;
     let facts = read_back::frame(&dir_b, <Fact as crate::model::Table>::NAME)?;
-    let changes = read_back::fact_changes(&dir_a, &read_back::fact_rows(&dir_b, &facts)?)?;
+    let changes = read_back::fact_changes(&dir_a, &facts)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {

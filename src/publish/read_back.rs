@@ -110,12 +110,9 @@ pub fn table<T: Table>(run_dir: &Path) -> Result<Vec<T>> {
 }
 
 /// The changes from the facts of `old_run` to `new` (the report's "since the last run").
-pub fn fact_changes(
-    old_run: &Path,
-    new: &[crate::model::FactRef],
-) -> Result<Vec<crate::diff::FactChange>> {
+pub fn fact_changes(old_run: &Path, new: &DataFrame) -> Result<Vec<crate::diff::FactChange>> {
     let old = frame(old_run, crate::model::Fact::NAME)?;
-    crate::diff::diff_facts_frame(&old, new).with_context(|| {
+    crate::diff::diff_frames(&old, new).with_context(|| {
         format!(
             "{} does not hold the columns of parkstat's `facts` table",
             old_run.display()

@@ -8,7 +8,9 @@ pub mod chart;
 
 use std::collections::BTreeMap;
 
-use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
+use polars::prelude::{
+    ChunkCompareEq, DataFrame, PlHashMap as HashMap, PlHashSet as HashSet, PolarsResult,
+};
 
 use anyhow::{Context, Result};
 use minijinja::value::Serde;
@@ -410,7 +412,13 @@ pub fn render_run(
     use crate::publish::read_back;
     let manifest = read_back::manifest(run_dir)?;
     let facts_frame = read_back::frame(run_dir, <Fact as crate::model::Table>::NAME)?;
-    let facts = read_back::fact_rows(run_dir, &facts_frame)?;
+    let needed = facts_read(&facts_frame).with_context(|| {
+        format!(
+            "{} does not hold the columns of parkstat's `facts` table",
+            run_dir.join("facts").display()
+        )
+    })?;
+    let facts = read_back::fact_rows(run_dir, &needed)?;
     let monthly_frame = read_back::frame(run_dir, <Monthly as crate::model::Table>::NAME)?;
     let monthly_rows = MonthlyRef::rows(&monthly_frame).with_context(|| {
         format!(
@@ -426,7 +434,7 @@ pub fn render_run(
         .cloned();
     let changes = previous.and_then(|prev| {
         let dir = p.out_dir.join("runs").join(&prev);
-        Some((prev, read_back::fact_changes(&dir, &facts).ok()?))
+        Some((prev, read_back::fact_changes(&dir, &facts_frame).ok()?))
     });
     let input = ReportInput {
         entities: p.entities.all(),
@@ -439,6 +447,21 @@ pub fn render_run(
     };
     let parks = render_parks(&input)?;
     render(&manifest, &input, changes, parks)
+}
+
+/// The facts the page reads, of a facts frame sorted by key: each entity's last (its
+/// name, and that it has facts) and every conflict; the charts read `monthly`.
+pub fn facts_read(facts: &DataFrame) -> PolarsResult<DataFrame> {
+    let next = facts
+        .column("entity_id")?
+        .as_materialized_series()
+        .shift(-1);
+    let last = facts
+        .column("entity_id")?
+        .as_materialized_series()
+        .not_equal_missing(&next)?;
+    let wanted = last | facts.column("conflict")?.bool()?.clone();
+    facts.filter(&wanted)
 }
 
 /// The parks section of the page.
