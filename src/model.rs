@@ -669,6 +669,15 @@ pub fn assemble<T: Table>(
     df.select(T::column_names().iter().copied())
 }
 
+/// A named column of `values`, for the small frames of config a stage joins with
+/// (ranges, entity links) and of keys it looks up.
+pub fn column<T>(name: &str, values: impl Iterator<Item = T>) -> Column
+where
+    Series: NamedFrom<Vec<T>, [T]>,
+{
+    Series::new(name.into(), values.collect::<Vec<T>>()).into()
+}
+
 /// Whether each row's `columns` equal the row before's (nulls equal): in a frame sorted
 /// by them, where a group carries on. The first row starts one (its key is never all null).
 pub fn same_as_previous(df: &DataFrame, columns: &[&str]) -> PolarsResult<BooleanChunked> {

@@ -7,7 +7,8 @@ use polars::prelude::{
 };
 
 use crate::model::{
-    take_rows, true_rows, Check, FactRef, MonthlyRef, PeriodKind, Severity, ShareRef, SourceKind,
+    column, take_rows, true_rows, Check, FactRef, MonthlyRef, PeriodKind, Severity, ShareRef,
+    SourceKind,
 };
 use crate::normalize::indicator::IndicatorTable;
 use crate::reconcile::Conflict;
@@ -99,18 +100,11 @@ fn range_rule(
     if ranged.is_empty() {
         return Ok(());
     }
-    let ranges = DataFrame::new(
-        ranged.len(),
-        vec![
-            Series::new(
-                "indicator".into(),
-                ranged.iter().map(|r| r.0).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new("lo".into(), ranged.iter().map(|r| r.1).collect::<Vec<_>>()).into(),
-            Series::new("hi".into(), ranged.iter().map(|r| r.2).collect::<Vec<_>>()).into(),
-        ],
-    )?;
+    let ranges = DataFrame::new_infer_height(vec![
+        column("indicator", ranged.iter().map(|r| r.0)),
+        column("lo", ranged.iter().map(|r| r.1)),
+        column("hi", ranged.iter().map(|r| r.2)),
+    ])?;
     let mut values = frame.select(["indicator", "value"])?;
     let rows: Vec<IdxSize> = (0..frame.height() as IdxSize).collect();
     values.with_column(Series::new("row".into(), rows).into())?;
@@ -369,31 +363,12 @@ fn ytd_fact_ids(
     if wanted.is_empty() {
         return Ok(ids);
     }
-    let keys = DataFrame::new(
-        wanted.len(),
-        vec![
-            Series::new(
-                "entity_id".into(),
-                wanted.iter().map(|w| w.0).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "indicator".into(),
-                wanted.iter().map(|w| w.1).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "year".into(),
-                wanted.iter().map(|w| w.2).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "month".into(),
-                wanted.iter().map(|w| w.3).collect::<Vec<_>>(),
-            )
-            .into(),
-        ],
-    )?;
+    let keys = DataFrame::new_infer_height(vec![
+        column("entity_id", wanted.iter().map(|w| w.0)),
+        column("indicator", wanted.iter().map(|w| w.1)),
+        column("year", wanted.iter().map(|w| w.2)),
+        column("month", wanted.iter().map(|w| w.3)),
+    ])?;
     let kind = facts.column("period_kind")?.str()?;
     let ytd = facts.column("month_from")?.u8()?.equal(1)
         & (kind.equal(PeriodKind::Ytd.as_str()) | kind.equal(PeriodKind::Year.as_str()));

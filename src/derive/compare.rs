@@ -9,7 +9,7 @@ use polars::prelude::{
 use crate::config::pipeline::Pipeline;
 use std::collections::HashSet;
 
-use crate::model::{is_in, take_rows, true_rows, PeriodKind, Ranking, Scope, Share};
+use crate::model::{column, is_in, take_rows, true_rows, PeriodKind, Ranking, Scope, Share};
 
 /// What one period of one indicator is, across entities.
 const PERIOD: [&str; 5] = ["indicator", "year", "period_kind", "month_from", "month_to"];
@@ -64,26 +64,11 @@ pub fn shares(p: &Pipeline, frame: &DataFrame) -> PolarsResult<DataFrame> {
         take_rows(&frame.select(columns)?, park_rows.clone())?,
         park_rows,
     )?;
-    let links = DataFrame::new(
-        links.len(),
-        vec![
-            Series::new(
-                "entity_id".into(),
-                links.iter().map(|l| l.0).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "parent_id".into(),
-                links.iter().map(|l| l.1).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "parent_scope".into(),
-                links.iter().map(|l| l.2).collect::<Vec<_>>(),
-            )
-            .into(),
-        ],
-    )?;
+    let links = DataFrame::new_infer_height(vec![
+        column("entity_id", links.iter().map(|l| l.0)),
+        column("parent_id", links.iter().map(|l| l.1)),
+        column("parent_scope", links.iter().map(|l| l.2)),
+    ])?;
     let left = |nulls_equal| JoinArgs {
         nulls_equal,
         maintain_order: MaintainOrderJoin::Left,

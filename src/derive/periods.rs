@@ -89,20 +89,11 @@ pub fn quarterly(monthly: &DataFrame, facts: &DataFrame) -> PolarsResult<DataFra
     at_end.rename("ytd_value", "ytd_end".into())?;
     let mut at_start = at;
     at_start.rename("ytd_value", "ytd_start".into())?;
-    let g = grid.join(
-        &at_end,
-        with(&SERIES, &["end"]),
-        with(&SERIES, &["month"]),
-        left.clone(),
-        None,
-    )?;
-    let g = g.join(
-        &at_start,
-        with(&SERIES, &["start"]),
-        with(&SERIES, &["month"]),
-        left.clone(),
-        None,
-    )?;
+    let mut g = grid;
+    for (at, month) in [(&at_end, "end"), (&at_start, "start")] {
+        let (on, by) = (with(&SERIES, &[month]), with(&SERIES, &["month"]));
+        g = g.join(at, on, by, left.clone(), None)?;
+    }
 
     // Of several stated quarters, the last in key order.
     let q = stated.column("month_to")?.u8()?.apply_values(|m| m / 3);
