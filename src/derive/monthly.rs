@@ -215,3 +215,281 @@ pub fn monthly(p: &Pipeline, frame: &DataFrame) -> PolarsResult<DataFrame> {
         ],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    //! The column operations against the plain statement of the rules: a loop over the
+    //! facts of each series, month by month, on random fact sets.
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::model::{test_fact, Fact, FactRef, Scope, Table};
+
+    /// One monthly row as the rules define it: the series, the month, and the figures.
+    type Row = (
+        String,
+        Scope,
+        String,
+        String,
+        i32,
+        u8,
+        [Option<u64>; 5],
+        String,
+        Option<u8>,
+    );
+
+    fn bits(v: Option<f64>) -> Option<u64> {
+        v.map(f64::to_bits)
+    }
+
+    /// The rules of `monthly`, written as a loop over each series' facts.
+    fn by_the_rules(p: &Pipeline, facts: &[FactRef]) -> Vec<Row> {
+        type Months = BTreeMap<i32, BTreeMap<u8, usize>>;
+        let mut series: BTreeMap<(&str, Scope, &str, &str), (Months, Months)> = BTreeMap::new();
+        for (i, f) in facts.iter().enumerate() {
+            let flow = p
+                .dictionaries
+                .indicators
+                .by_code(f.indicator)
+                .is_some_and(|d| d.kind == IndicatorKind::Flow);
+            if !flow || f.value.is_none() && f.yoy_pct.is_none() {
+                continue;
+            }
+            let s = series
+                .entry((f.entity_id, f.scope, f.indicator, f.unit))
+                .or_default();
+            match (f.period_kind, f.month_from, f.month_to) {
+                (PeriodKind::Ytd | PeriodKind::Year, Some(1), Some(m)) => {
+                    s.0.entry(f.year).or_default().insert(m, i);
+                }
+                (PeriodKind::Month, Some(m), Some(_)) => {
+                    s.1.entry(f.year).or_default().insert(m, i);
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        let value = |i: usize| facts[i].value;
+        for ((entity, scope, indicator, unit), (ytds, singles)) in &series {
+            let years: BTreeSet<i32> = ytds.keys().chain(singles.keys()).copied().collect();
+            for year in years {
+                let empty = BTreeMap::new();
+                let ytd = ytds.get(&year).unwrap_or(&empty);
+                let months = singles.get(&year).unwrap_or(&empty);
+                let all: BTreeSet<u8> = ytd.keys().chain(months.keys()).copied().collect();
+                for m in all {
+                    let y = ytd.get(&m).copied();
+                    let v = y.and_then(value);
+                    let prev = ytd
+                        .range(..m)
+                        .next_back()
+                        .and_then(|(pm, &f)| value(f).map(|pv| (*pm, pv)));
+                    let (mv, how, from) = match (months.get(&m).and_then(|&f| value(f)), v) {
+                        (Some(r), _) => (Some(r), "reported", Some(m)),
+                        (None, Some(v)) => match prev {
+                            Some((pm, pv)) if pm + 1 == m => (Some(v - pv), "ytd_diff", Some(m)),
+                            Some((pm, pv)) => (Some(v - pv), "ytd_diff_span", Some(pm + 1)),
+                            None if m == 1 => (Some(v), "ytd_first", Some(1)),
+                            None if m == 2 => (Some(v), "ytd_diff_span", Some(1)),
+                            None => (None, "", None),
+                        },
+                        (None, None) => (None, "", None),
+                    };
+                    let yoy = y.and_then(|f| facts[f].yoy_pct);
+                    let implied = match (v, yoy) {
+                        (Some(v), Some(r)) if r > -100.0 => Some(v / (1.0 + r / 100.0)),
+                        _ => None,
+                    };
+                    let prior = ytds
+                        .get(&(year - 1))
+                        .and_then(|pr| pr.get(&m))
+                        .and_then(|&f| value(f));
+                    out.push((
+                        entity.to_string(),
+                        *scope,
+                        indicator.to_string(),
+                        unit.to_string(),
+                        year,
+                        m,
+                        [bits(v), bits(mv), bits(yoy), bits(implied), bits(prior)],
+                        how.to_string(),
+                        from,
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// A fact from its drawn parts; `kind` 0 is a ytd (1–m), 1 a year, 2 a month (m),
+    /// 3 the quarter that ends in m's quarter.
+    fn drawn(parts: (u8, u8, u8, u8, i32, u8, u8, Option<i16>, Option<i8>)) -> Fact {
+        let (entity, scope, indicator, unit, year, kind, m, value, yoy) = parts;
+        let mut f = test_fact(["a", "b"][entity as usize], None, None);
+        f.scope = [Scope::Park, Scope::City][scope as usize];
+        f.indicator =
+            ["revenue", "industrial_output", "above_scale_enterprises"][indicator as usize].into();
+        f.unit = ["元", "千瓦时"][unit as usize].into();
+        f.year = year;
+        (f.period_kind, f.month_from, f.month_to) = match kind {
+            0 => (PeriodKind::Ytd, Some(1), Some(m)),
+            1 => (PeriodKind::Year, Some(1), Some(12)),
+            2 => (PeriodKind::Month, Some(m), Some(m)),
+            _ => {
+                let end = m.div_ceil(3) * 3;
+                (PeriodKind::Quarter, Some(end - 2), Some(end))
+            }
+        };
+        f.value = value.map(|v| v as f64 / 2.0);
+        // -100 and below have no implied prior year.
+        f.yoy_pct = yoy.map(|r| r as f64 * 2.0);
+        f
+    }
+
+    /// Facts as reconcile gives them: one per key, in key order.
+    fn facts_of(parts: Vec<(u8, u8, u8, u8, i32, u8, u8, Option<i16>, Option<i8>)>) -> Vec<Fact> {
+        let mut facts: Vec<Fact> = parts.into_iter().map(drawn).collect();
+        // As reconcile gives them: one fact per key, in key order.
+        facts.sort_by(|a, b| {
+            crate::reconcile::facts::fact_key(&a.borrow())
+                .cmp(&crate::reconcile::facts::fact_key(&b.borrow()))
+        });
+        facts.dedup_by(|a, b| {
+            crate::reconcile::facts::fact_key(&a.borrow())
+                == crate::reconcile::facts::fact_key(&b.borrow())
+        });
+        facts
+    }
+
+    /// Quarters as the rules define them: a stated quarter, else the difference of the
+    /// ytd values at the quarter's ends, per (entity, indicator, unit, year).
+    fn quarters_by_the_rules(
+        monthly: &[crate::model::MonthlyRef],
+        facts: &[FactRef],
+    ) -> Vec<(
+        String,
+        String,
+        String,
+        i32,
+        u8,
+        Option<u64>,
+        Option<u64>,
+        String,
+    )> {
+        let mut series: BTreeMap<(&str, &str, &str, i32), Vec<usize>> = BTreeMap::new();
+        for (i, m) in monthly.iter().enumerate() {
+            series
+                .entry((m.entity_id, m.indicator, m.unit, m.year))
+                .or_default()
+                .push(i);
+        }
+        let stated: BTreeMap<(&str, &str, &str, i32, u8), f64> = facts
+            .iter()
+            .filter(|f| f.period_kind == PeriodKind::Quarter && f.qualifier.is_none())
+            .filter_map(|f| {
+                Some((
+                    (f.entity_id, f.indicator, f.unit, f.year, f.month_to? / 3),
+                    f.value?,
+                ))
+            })
+            .collect();
+        let mut out = Vec::new();
+        for (&(entity, indicator, unit, year), members) in &series {
+            let ytd = |m: u8| {
+                members
+                    .iter()
+                    .map(|&i| &monthly[i])
+                    .find(|r| r.month == m)
+                    .and_then(|r| r.ytd_value)
+            };
+            for q in 1..=4u8 {
+                let end = ytd(3 * q);
+                let (v, how) = match (
+                    stated.get(&(entity, indicator, unit, year, q)),
+                    end,
+                    if q == 1 { Some(0.0) } else { ytd(3 * q - 3) },
+                ) {
+                    (Some(v), _, _) => (Some(*v), "reported"),
+                    (None, Some(e), Some(s)) => {
+                        (Some(e - s), if q == 1 { "ytd" } else { "ytd_diff" })
+                    }
+                    _ => continue,
+                };
+                out.push((
+                    entity.into(),
+                    indicator.into(),
+                    unit.into(),
+                    year,
+                    q,
+                    bits(v),
+                    bits(end),
+                    how.into(),
+                ));
+            }
+        }
+        out
+    }
+
+    fn drawn_facts(
+    ) -> impl Strategy<Value = Vec<(u8, u8, u8, u8, i32, u8, u8, Option<i16>, Option<i8>)>> {
+        prop::collection::vec(
+            (
+                0..2u8,
+                0..2u8,
+                0..3u8,
+                0..2u8,
+                2023..2026i32,
+                0..4u8,
+                1..13u8,
+                prop::option::of(-20..2000i16),
+                prop::option::of(-60..60i8),
+            ),
+            0..60,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn columns_give_what_the_rules_say(parts in drawn_facts()) {
+            let p = Pipeline::ad_hoc().unwrap();
+            let facts = facts_of(parts);
+            let frame = Fact::to_frame(&facts).unwrap();
+            let rows: Vec<FactRef> = facts.iter().map(Fact::borrow).collect();
+            let got: Vec<Row> = Monthly::from_frame(&monthly(&p, &frame).unwrap())
+                .unwrap()
+                .into_iter()
+                .map(|m| {
+                    (
+                        m.entity_id, m.scope, m.indicator, m.unit, m.year, m.month,
+                        [
+                            bits(m.ytd_value), bits(m.month_value), bits(m.ytd_yoy_pct),
+                            bits(m.prior_ytd_implied), bits(m.prior_ytd_reported),
+                        ],
+                        m.derivation, m.month_value_from,
+                    )
+                })
+                .collect();
+            prop_assert_eq!(got, by_the_rules(&p, &rows));
+        }
+
+        #[test]
+        fn quarters_are_what_the_rules_say(parts in drawn_facts()) {
+            let p = Pipeline::ad_hoc().unwrap();
+            let facts = facts_of(parts);
+            let frame = Fact::to_frame(&facts).unwrap();
+            let rows: Vec<FactRef> = facts.iter().map(Fact::borrow).collect();
+            let months = monthly(&p, &frame).unwrap();
+            let month_rows = crate::model::MonthlyRef::rows(&months).unwrap();
+            let got: Vec<_> = crate::model::Quarterly::from_frame(
+                &crate::derive::periods::quarterly(&months, &frame).unwrap(),
+            )
+            .unwrap()
+            .into_iter()
+            .map(|q| (q.entity_id, q.indicator, q.unit, q.year, q.quarter, bits(q.value), bits(q.ytd_value), q.derivation))
+            .collect();
+            prop_assert_eq!(got, quarters_by_the_rules(&month_rows, &rows));
+        }
+    }
+}
