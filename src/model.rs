@@ -690,23 +690,29 @@ pub fn same_as_previous(df: &DataFrame, columns: &[&str]) -> PolarsResult<Boolea
     Ok(same)
 }
 
-/// Whether each value of `col` is in `set`. Columns here come sorted or in runs, so a
-/// value equal to the row before's is not looked up again.
-pub fn is_in(col: &StringChunked, set: &std::collections::HashSet<&str>) -> BooleanChunked {
-    let mut last: Option<(&str, bool)> = None;
-    col.iter()
-        .map(|v| {
-            let v = v?;
-            Some(match last {
-                Some((l, hit)) if l == v => hit,
-                _ => {
-                    let hit = set.contains(v);
-                    last = Some((v, hit));
-                    hit
-                }
-            })
+/// `f` of each value of `col` (null stays null). Columns here come sorted or in runs, so a
+/// value equal to the row before's reuses its answer instead of asking `f` again.
+pub fn by_runs<'a, T: Copy + 'a>(
+    col: &'a StringChunked,
+    mut f: impl FnMut(&'a str) -> T + 'a,
+) -> impl Iterator<Item = Option<T>> + 'a {
+    let mut last: Option<(&str, T)> = None;
+    col.iter().map(move |v| {
+        let v = v?;
+        Some(match last {
+            Some((l, answer)) if l == v => answer,
+            _ => {
+                let answer = f(v);
+                last = Some((v, answer));
+                answer
+            }
         })
-        .collect()
+    })
+}
+
+/// Whether each value of `col` is in `set`.
+pub fn is_in(col: &StringChunked, set: &std::collections::HashSet<&str>) -> BooleanChunked {
+    by_runs(col, |v| set.contains(v)).collect()
 }
 
 /// The rows where `mask` is true (not false, not null).

@@ -30,14 +30,16 @@ pub fn check(
 ) -> PolarsResult<Vec<Check>> {
     // The rules are independent: each runs on its own, their rows are joined in rule order.
     type Rule<'a> = Box<dyn Fn(&mut Vec<Check>) -> PolarsResult<()> + Send + Sync + 'a>;
+    // Rows of `monthly` that carry on the series of the row before: neighbouring months.
+    let same_series = crate::model::same_as_previous(monthly, &SERIES)?;
     let rules: Vec<Rule> = vec![
         Box::new(|out| Ok(conflict_rule(conflicts, out))),
         Box::new(|out| correction_rule(frame, out)),
         Box::new(|out| range_rule(indicators, frame, out)),
         Box::new(|out| growth_rules(frame, out)),
-        Box::new(|out| cumulative_rules(indicators, monthly, frame, out)),
+        Box::new(|out| cumulative_rules(indicators, monthly, &same_series, frame, out)),
         Box::new(|out| share_rules(shares, out)),
-        Box::new(|out| monthly_rule(monthly, out)),
+        Box::new(|out| monthly_rule(monthly, &same_series, out)),
     ];
     use rayon::prelude::*;
     let mut out: Vec<Check> = rules
@@ -343,10 +345,14 @@ fn conflict_rule(conflicts: &[Conflict], out: &mut Vec<Check>) {
 /// rows of one series are neighbouring months.
 const SERIES: [&str; 5] = ["entity_id", "scope", "indicator", "year", "unit"];
 
-/// Neighbouring months of one series where `mask` holds of the later one, read in place
-/// as (earlier, later) frames.
-fn month_pairs(monthly: &DataFrame, mask: &BooleanChunked) -> PolarsResult<(DataFrame, DataFrame)> {
-    let mask = crate::model::same_as_previous(monthly, &SERIES)? & mask.clone();
+/// Neighbouring months of one series (`same_series` of the later) where `mask` holds of
+/// the later one, read in place as (earlier, later) frames.
+fn month_pairs(
+    monthly: &DataFrame,
+    same_series: &BooleanChunked,
+    mask: &BooleanChunked,
+) -> PolarsResult<(DataFrame, DataFrame)> {
+    let mask = same_series & mask;
     let later: Vec<IdxSize> = true_rows(&mask).into_iter().filter(|&i| i > 0).collect();
     let earlier = later.iter().map(|i| i - 1).collect();
     Ok((take_rows(monthly, earlier)?, take_rows(monthly, later)?))
@@ -418,6 +424,7 @@ fn ytd_fact_ids(
 fn cumulative_rules(
     indicators: &IndicatorTable,
     monthly: &DataFrame,
+    same_series: &BooleanChunked,
     facts: &DataFrame,
     out: &mut Vec<Check>,
 ) -> PolarsResult<()> {
@@ -428,7 +435,7 @@ fn cumulative_rules(
         & prev.gt(0.0)
         & ((ytd / &prev).gt_eq(UNIT_JUMP) | (&prev / ytd).gt_eq(UNIT_JUMP));
     let falls = ytd.lt(&prev) & derivation.not_equal("reported");
-    let (earlier, later) = month_pairs(monthly, &(jump | falls))?;
+    let (earlier, later) = month_pairs(monthly, same_series, &(jump | falls))?;
     let (earlier, later) = (MonthlyRef::rows(&earlier)?, MonthlyRef::rows(&later)?);
     let month_value = monthly.column("month_value")?.f64()?;
     let negative = month_value.lt(0.0) & derivation.not_equal("reported");
@@ -654,7 +661,11 @@ fn share_rules(shares: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
 }
 
 /// A reported month value must equal the difference of the cumulatives around it.
-fn monthly_rule(monthly: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
+fn monthly_rule(
+    monthly: &DataFrame,
+    same_series: &BooleanChunked,
+    out: &mut Vec<Check>,
+) -> PolarsResult<()> {
     let month = monthly.column("month")?.u8()?;
     let ytd = monthly.column("ytd_value")?.f64()?;
     let month_value = monthly.column("month_value")?.f64()?;
@@ -666,7 +677,7 @@ fn monthly_rule(monthly: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
         & monthly.column("derivation")?.str()?.equal("reported")
         & gap.gt(&(abs(&diff) * 0.005))
         & gap.gt(&(abs(month_value) * 0.005));
-    let (earlier, later) = month_pairs(monthly, &off)?;
+    let (earlier, later) = month_pairs(monthly, same_series, &off)?;
     let (earlier, later) = (MonthlyRef::rows(&earlier)?, MonthlyRef::rows(&later)?);
     for (a, b) in earlier.iter().zip(&later) {
         if b.month != a.month + 1 || b.derivation != "reported" {

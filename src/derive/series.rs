@@ -76,22 +76,10 @@ impl<'a> SeriesIds<'a> {
     }
 }
 
-/// The number of each value of `col`. Rows come sorted or in runs, so a value equal to
-/// the row before's is not looked up again.
+/// The number of each value of `col` (none where it has none).
 fn numbers(col: &StringChunked, ids: &PlHashMap<&str, u64>) -> Vec<Option<u64>> {
-    let mut last: Option<(&str, Option<u64>)> = None;
-    col.iter()
-        .map(|v| {
-            let v = v?;
-            match last {
-                Some((l, id)) if l == v => id,
-                _ => {
-                    let id = ids.get(v).copied();
-                    last = Some((v, id));
-                    id
-                }
-            }
-        })
+    crate::model::by_runs(col, |v| ids.get(v).copied())
+        .map(Option::flatten)
         .collect()
 }
 

@@ -452,14 +452,8 @@ pub fn render_run(
 /// The facts the page reads, of a facts frame sorted by key: each entity's last (its
 /// name, and that it has facts) and every conflict; the charts read `monthly`.
 pub fn facts_read(facts: &DataFrame) -> PolarsResult<DataFrame> {
-    let next = facts
-        .column("entity_id")?
-        .as_materialized_series()
-        .shift(-1);
-    let last = facts
-        .column("entity_id")?
-        .as_materialized_series()
-        .not_equal_missing(&next)?;
+    let entity = facts.column("entity_id")?.as_materialized_series();
+    let last = entity.not_equal_missing(&entity.shift(-1))?;
     let wanted = last | facts.column("conflict")?.bool()?.clone();
     facts.filter(&wanted)
 }
