@@ -6,7 +6,7 @@
 
 use polars::prelude::{
     polars_err, BooleanChunked, ChunkCompareEq, ChunkFull, Column, DataFrame, IdxCa, IdxSize,
-    NamedFrom, PolarsResult, Series, StringChunked,
+    IntoColumn, NamedFrom, PolarsResult, Series, StringChunked,
 };
 use std::sync::Arc;
 
@@ -190,20 +190,29 @@ const SOURCE_KINDS: [SourceKind; 4] = [
 ];
 const SEVERITIES: [Severity; 3] = [Severity::Error, Severity::Warn, Severity::Info];
 
-column_via!(false, String, &str, |v| v.as_str(), str, |r| required(r)
-    .map(str::to_string));
-column_via!(
-    true,
-    Option<String>,
-    Option<&str>,
-    |v| v.as_deref(),
-    str,
-    |r| Ok(r.map(str::to_string))
-);
+impl ColumnType for String {
+    fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column {
+        str_column(name, values.map(|v| Some(v.as_str())))
+    }
+    fn read(col: &Column) -> PolarsResult<Vec<Self>> {
+        col.str()?
+            .iter()
+            .map(|r| required(r).map(str::to_string))
+            .collect()
+    }
+}
+impl ColumnType for Option<String> {
+    const NULLABLE: bool = true;
+    fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column {
+        str_column(name, values.map(|v| v.as_deref()))
+    }
+    fn read(col: &Column) -> PolarsResult<Vec<Self>> {
+        Ok(col.str()?.iter().map(|r| r.map(str::to_string)).collect())
+    }
+}
 impl ColumnType for Arc<str> {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column {
-        let data: Vec<&str> = values.map(|v| &**v).collect();
-        Series::new(name.into(), data).into()
+        str_column(name, values.map(|v| Some(&**v)))
     }
     /// Runs of one value (every row of one input shares its path and hash) share one
     /// allocation again, as they did before they were written.
@@ -678,6 +687,76 @@ where
     Series::new(name.into(), values.collect::<Vec<T>>()).into()
 }
 
+/// A string column in which a value equal to the row before's shares its bytes
+/// instead of copying them: down an input's rows its path, hash, entity, indicator
+/// and unit repeat, and a frame that held each copy took several times the memory.
+/// Its bytes sit in buffers of exactly their size (an input's frame is small, and
+/// polars' builder would give each column a block of its own).
+pub fn str_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
+    use polars_arrow::array::{Utf8ViewArray, View};
+    use polars_arrow::bitmap::MutableBitmap;
+    use polars_arrow::datatypes::ArrowDataType;
+    use polars_buffer::Buffer;
+    let mut views: Vec<View> = Vec::with_capacity(values.size_hint().0);
+    let mut buffers: Vec<Buffer<u8>> = Vec::new();
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut validity: Option<MutableBitmap> = None;
+    let (mut total_bytes, mut total_buffer) = (0usize, 0usize);
+    let mut last: Option<(&str, View)> = None;
+    for v in values {
+        let Some(s) = v else {
+            let valid = validity.get_or_insert_with(|| {
+                let mut m = MutableBitmap::with_capacity(views.capacity());
+                m.extend_constant(views.len(), true);
+                m
+            });
+            valid.push(false);
+            views.push(View::default());
+            continue;
+        };
+        total_bytes += s.len();
+        let view = match last {
+            Some((l, view)) if l == s => view,
+            _ if s.len() <= View::MAX_INLINE_SIZE as usize => View::new_inline(s.as_bytes()),
+            _ => {
+                // Offsets are u32: a buffer past 4 GiB starts another.
+                if bytes.len() + s.len() > u32::MAX as usize {
+                    total_buffer += bytes.len();
+                    buffers.push(std::mem::take(&mut bytes).into());
+                }
+                let view =
+                    View::new_from_bytes(s.as_bytes(), buffers.len() as u32, bytes.len() as u32);
+                bytes.extend_from_slice(s.as_bytes());
+                view
+            }
+        };
+        last = Some((s, view));
+        views.push(view);
+        if let Some(valid) = validity.as_mut() {
+            valid.push(true);
+        }
+    }
+    if !bytes.is_empty() {
+        bytes.shrink_to_fit();
+        total_buffer += bytes.len();
+        buffers.push(bytes.into());
+    }
+    // SAFETY: every view is inline or points at bytes of a `&str` copied whole into the
+    // buffer it names; the validity, when there is one, has a bit per view; the totals
+    // count every row's bytes and every buffer's.
+    let arr = unsafe {
+        Utf8ViewArray::new_unchecked(
+            ArrowDataType::Utf8View,
+            views.into(),
+            buffers.into(),
+            validity.map(Into::into),
+            Some(total_bytes),
+            total_buffer,
+        )
+    };
+    StringChunked::with_chunk(name.into(), arr).into_column()
+}
+
 /// Whether each row's `columns` equal the row before's (nulls equal): in a frame sorted
 /// by them, where a group carries on. The first row starts one (its key is never all null).
 pub fn same_as_previous(df: &DataFrame, columns: &[&str]) -> PolarsResult<BooleanChunked> {
@@ -799,5 +878,46 @@ mod tests {
         assert_eq!(rows, borrowed);
         let owned: Vec<Fact> = rows.iter().map(FactRef::to_owned).collect();
         assert_eq!(owned, facts);
+    }
+
+    use proptest::prelude::*;
+
+    /// Short values (kept inline), long ones (in the buffer, some multi-byte), nulls,
+    /// and runs of one value, which share their bytes.
+    fn strings() -> impl Strategy<Value = Vec<Option<String>>> {
+        let value = prop_oneof![
+            Just(None),
+            Just(Some("park".to_string())),
+            Just(Some("苏州工业园区规模以上工业总产值".to_string())),
+            Just(Some("xlsx/p001/2024-08.xlsx!Sheet1!C5".to_string())),
+            "[a-z园区]{0,20}".prop_map(Some),
+        ];
+        proptest::collection::vec((value, 1usize..4), 0..60).prop_map(|runs| {
+            runs.into_iter()
+                .flat_map(|(v, n)| std::iter::repeat_n(v, n))
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn a_shared_bytes_column_holds_what_it_was_given(values in strings()) {
+            let col = str_column("s", values.iter().map(|v| v.as_deref()));
+            let plain: Column = Series::new("s".into(), values.clone()).into();
+            prop_assert!(col.as_materialized_series().equals_missing(plain.as_materialized_series()));
+            let back: Vec<Option<String>> = col.str().unwrap().iter().map(|v| v.map(str::to_string)).collect();
+            prop_assert_eq!(&back, &values);
+            prop_assert_eq!(col.null_count(), values.iter().filter(|v| v.is_none()).count());
+            // A sort and a Parquet round trip read it as written.
+            let sorted = col.as_materialized_series().sort(Default::default()).unwrap();
+            let plain_sorted = plain.as_materialized_series().sort(Default::default()).unwrap();
+            prop_assert!(sorted.equals_missing(&plain_sorted));
+            let mut df = DataFrame::new(values.len(), vec![col]).unwrap();
+            let mut file = Vec::new();
+            polars::prelude::ParquetWriter::new(&mut file).finish(&mut df).unwrap();
+            use polars::prelude::SerReader;
+            let read = polars::prelude::ParquetReader::new(std::io::Cursor::new(file)).finish().unwrap();
+            prop_assert!(read.column("s").unwrap().as_materialized_series().equals_missing(plain.as_materialized_series()));
+        }
     }
 }
