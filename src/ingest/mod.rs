@@ -88,14 +88,20 @@ pub struct FileResult {
     pub cached_rows: Option<std::ops::Range<usize>>,
     /// Modification time of the file (ns since the epoch; 0 unknown).
     pub mtime: i64,
+    /// A parsed input's rows as columns (`normalize::frame::columns`), built on the
+    /// thread that parsed it so a run never holds every input's rows at once;
+    /// `output.observations` is then empty.
+    pub frame: Option<polars::prelude::DataFrame>,
 }
 
 impl FileResult {
     /// How many observations the input yielded, parsed or cached.
     pub fn rows(&self) -> usize {
-        self.cached_rows
-            .as_ref()
-            .map_or(self.output.observations.len(), |r| r.len())
+        match (&self.cached_rows, &self.frame) {
+            (Some(r), _) => r.len(),
+            (None, Some(f)) => f.height(),
+            (None, None) => self.output.observations.len(),
+        }
     }
 }
 
@@ -110,7 +116,8 @@ pub fn ingest_all(
     inputs
         .par_iter()
         .map(|i| {
-            let r = ingest_cached(p, i, cache);
+            let mut r = ingest_cached(p, i, cache);
+            crate::normalize::frame::columns(&mut r);
             progress.file_done();
             r
         })
@@ -138,6 +145,7 @@ fn ingest_cached(p: &Pipeline, input: &InputFile, cache: Option<&cache::Cache>) 
             cached: true,
             cached_rows: Some(hit.rows),
             mtime: mtime_of(&input.path),
+            frame: None,
         };
     }
     parse(p, input, bytes, sha256)
@@ -213,6 +221,7 @@ pub fn ingest_one(p: &Pipeline, input: &InputFile) -> FileResult {
             cached: false,
             cached_rows: None,
             mtime: 0,
+            frame: None,
         },
     }
 }
@@ -242,6 +251,7 @@ fn parse(p: &Pipeline, input: &InputFile, bytes: Vec<u8>, sha256: String) -> Fil
         cached: false,
         cached_rows: None,
         mtime: 0,
+        frame: None,
     };
     res.bytes = bytes.len() as u64;
     let def = p.sources.get(input.source);

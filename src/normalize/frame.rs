@@ -63,20 +63,35 @@ fn fresh(rows: &[&Observation]) -> PolarsResult<DataFrame> {
     Ok(df)
 }
 
+/// Turns a parsed input's rows into columns and lets the rows go (`FileResult::frame`).
+/// Should that fail, the rows stay, and `gather` builds them (and reports the error).
+pub fn columns(r: &mut FileResult) {
+    if r.cached_rows.is_some() || r.frame.is_some() || r.output.observations.is_empty() {
+        return;
+    }
+    let rows: Vec<&Observation> = r.output.observations.iter().collect();
+    if let Ok(df) = fresh(&rows) {
+        r.frame = Some(df);
+        r.output.observations = Vec::new();
+    }
+}
+
 /// The rows of every result, in their order, with tolerance and modification time.
 /// `cached` is the frame that the results' `cached_rows` index.
 pub fn gather(results: &[FileResult], cached: Option<&DataFrame>) -> PolarsResult<DataFrame> {
     enum Piece<'a> {
         Old(usize, usize),
+        Columns(&'a DataFrame),
         New(Vec<&'a Observation>),
     }
     let mut pieces: Vec<Piece> = Vec::new();
     for r in results {
-        match (&r.cached_rows, pieces.last_mut()) {
-            (Some(c), Some(Piece::Old(_, end))) if *end == c.start => *end = c.end,
-            (Some(c), _) => pieces.push(Piece::Old(c.start, c.end)),
-            (None, Some(Piece::New(rows))) => rows.extend(&r.output.observations),
-            (None, _) => pieces.push(Piece::New(r.output.observations.iter().collect())),
+        match (&r.cached_rows, &r.frame, pieces.last_mut()) {
+            (Some(c), _, Some(Piece::Old(_, end))) if *end == c.start => *end = c.end,
+            (Some(c), _, _) => pieces.push(Piece::Old(c.start, c.end)),
+            (None, Some(f), _) => pieces.push(Piece::Columns(f)),
+            (None, None, Some(Piece::New(rows))) => rows.extend(&r.output.observations),
+            (None, None, _) => pieces.push(Piece::New(r.output.observations.iter().collect())),
         }
     }
     let parts = pieces
@@ -88,6 +103,7 @@ pub fn gather(results: &[FileResult], cached: Option<&DataFrame>) -> PolarsResul
                 )?;
                 Ok(old.slice(*start as i64, end - start))
             }
+            Piece::Columns(f) => Ok((*f).clone()),
             Piece::New(rows) => fresh(rows),
         })
         .collect::<PolarsResult<Vec<_>>>()?;
@@ -155,4 +171,47 @@ pub(crate) fn ordinals(
 /// The columns of the published table (without tolerance and modification time).
 pub fn published(df: &DataFrame) -> PolarsResult<DataFrame> {
     df.select(Observation::column_names().iter().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::pipeline::Pipeline;
+    use crate::ingest::parse_bytes;
+
+    /// An input turned into columns on its worker gathers to the frame its rows would.
+    #[test]
+    fn inputs_as_columns_gather_as_their_rows() {
+        let p = Pipeline::load(std::path::Path::new("pipelines/default.toml")).unwrap();
+        let read = |name: &str, kind| {
+            let bytes = std::fs::read(std::path::Path::new("data").join(name)).unwrap();
+            parse_bytes(&p, kind, name, bytes)
+        };
+        let inputs = [
+            ("csv/临港园区_2024年1-8月_gb18030.csv", SourceKind::Csv),
+            (
+                "reports/江州高新区_2024年1-8月工作情况汇报.txt",
+                SourceKind::Text,
+            ),
+            (
+                "xlsx/江州经开区_2024年主要指标月度累计.xlsx",
+                SourceKind::Sheet,
+            ),
+        ];
+        let rows: Vec<FileResult> = inputs.iter().map(|(n, k)| read(n, *k)).collect();
+        let mut framed: Vec<FileResult> = inputs.iter().map(|(n, k)| read(n, *k)).collect();
+        for r in &mut framed {
+            columns(r);
+        }
+        assert!(framed
+            .iter()
+            .all(|r| r.frame.is_some() && r.output.observations.is_empty()));
+        assert_eq!(
+            rows.iter().map(FileResult::rows).collect::<Vec<_>>(),
+            framed.iter().map(FileResult::rows).collect::<Vec<_>>()
+        );
+        let (a, b) = (gather(&rows, None).unwrap(), gather(&framed, None).unwrap());
+        assert!(a.height() > 50);
+        assert!(a.equals_missing(&b));
+    }
 }
