@@ -39,6 +39,8 @@ pub struct Computed {
     pub inputs: Vec<InputRecord>,
     pub warnings: Vec<String>,
     pub timings_ms: BTreeMap<String, u64>,
+    /// The previous run's id and the facts changed since, when there was one to read.
+    pub changes: Option<(String, Vec<crate::diff::FactChange>)>,
 }
 
 /// What a finished run reports.
@@ -52,11 +54,17 @@ fn ms(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
 }
 
+/// The run a new one is compared with: its id, and its facts being read on a thread.
+pub type Previous = (String, std::thread::JoinHandle<Result<DataFrame>>);
+
 /// Runs every stage but publish: nothing is written but the cache (the next run's).
+/// With the `previous` run's facts, the changes since are found beside derive and
+/// check, so the two facts frames and their join are gone before tables are written.
 pub fn compute(
     p: &Pipeline,
     progress: &Progress,
     cache: Option<crate::ingest::cache::Cache>,
+    previous: Option<Previous>,
 ) -> Result<Computed> {
     let mut timings = BTreeMap::new();
     let mut warnings = Vec::new();
@@ -123,20 +131,42 @@ pub fn compute(
     let rec = reconcile::reconcile(p, &tables.observations).context("reconciling the facts")?;
     timings.insert("reconcile".into(), ms(t));
 
-    let t = Instant::now();
-    tables.derived = derive::derive(p, &rec.frame).context("deriving the tables")?;
-    timings.insert("derive".into(), ms(t));
-
-    let t = Instant::now();
-    tables.checks = check::check(
-        &p.dictionaries.indicators,
-        &rec.frame,
-        &rec.conflicts,
-        &tables.derived.monthly,
-        &tables.derived.shares,
-    )
-    .context("checking the figures")?;
-    timings.insert("check".into(), ms(t));
+    let (stages, changes) = std::thread::scope(|s| {
+        let facts = &rec.frame;
+        let diff = s.spawn(move || {
+            let t = Instant::now();
+            let (prev, read) = previous?;
+            let old = read.join().ok()?.ok()?;
+            let changes = crate::diff::diff_frames(&old, facts).ok()?;
+            Some((prev, changes, ms(t)))
+        });
+        let stages = (|| -> Result<_> {
+            let t = Instant::now();
+            let derived = derive::derive(p, facts).context("deriving the tables")?;
+            let derive_ms = ms(t);
+            let t = Instant::now();
+            let checks = check::check(
+                &p.dictionaries.indicators,
+                facts,
+                &rec.conflicts,
+                &derived.monthly,
+                &derived.shares,
+            )
+            .context("checking the figures")?;
+            Ok((derived, derive_ms, checks, ms(t)))
+        })();
+        // A failed comparison only leaves the report without its changes section.
+        (stages, diff.join().ok().flatten())
+    });
+    let (derived, derive_ms, checks, check_ms) = stages?;
+    tables.derived = derived;
+    tables.checks = checks;
+    timings.insert("derive".into(), derive_ms);
+    timings.insert("check".into(), check_ms);
+    let changes = changes.map(|(prev, rows, diff_ms)| {
+        timings.insert("diff".into(), diff_ms);
+        (prev, rows)
+    });
     tables.facts = rec.frame;
     if let Some(w) = cache_write {
         let t = Instant::now();
@@ -150,6 +180,7 @@ pub fn compute(
         inputs,
         warnings,
         timings_ms: timings,
+        changes,
     })
 }
 
@@ -193,25 +224,21 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         let read = std::thread::spawn(move || crate::publish::read_back::frame(&dir, Fact::NAME));
         (prev, read)
     });
-    let mut c = compute(p, progress, Some(cache))?;
+    let mut c = compute(p, progress, Some(cache), previous_facts)?;
     c.timings_ms.insert("cache_load".into(), load_ms);
     progress.stage("publish");
 
     let t = Instant::now();
     let pending = PendingRun::create(&p.out_dir, &run_stamp())?;
-    // While the tables are written, the facts are read in place once, the changes since
-    // the previous run found and the park charts of the report drawn.
+    // While the tables are written, the facts are read in place once and the park
+    // charts of the report drawn.
     let report_facts = crate::report::facts_read(&c.tables.facts);
+    let changes = c.changes.take();
     let (written, side) = std::thread::scope(|s| {
         let tables = &c.tables;
         let report_facts = &report_facts;
         let side = s.spawn(move || {
             let t = Instant::now();
-            let changes = (|| {
-                let (prev, read) = previous_facts?;
-                let old = read.join().ok()?.ok()?;
-                Some((prev, crate::diff::diff_frames(&old, &tables.facts).ok()?))
-            })();
             let facts = report_facts
                 .as_ref()
                 .map_err(Clone::clone)
@@ -221,7 +248,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
                 (Ok(f), Ok(m)) => crate::report::render_parks(&report_input(p, tables, f, m)),
                 (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("reading the tables back: {e}")),
             };
-            (facts, monthly, changes, parks, ms(t))
+            (facts, monthly, parks, ms(t))
         });
         let written = write_tables(&pending.tmp, tables);
         (written, side.join())
@@ -268,12 +295,12 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     let t_report = Instant::now();
     let mut manifest = manifest;
     let html = match side {
-        Ok((Ok(facts), Ok(monthly), changes, Ok(parks), parks_ms)) => {
+        Ok((Ok(facts), Ok(monthly), Ok(parks), parks_ms)) => {
             manifest.timings_ms.insert("report_parks".into(), parks_ms);
             let input = report_input(p, &c.tables, &facts, &monthly);
             crate::report::render(&manifest, &input, changes, parks)
         }
-        Ok((_, _, _, Err(e), _)) => Err(e),
+        Ok((_, _, Err(e), _)) => Err(e),
         Ok(_) => Err(anyhow::anyhow!("the tables could not be read back")),
         Err(_) => Err(anyhow::anyhow!("drawing the park charts failed")),
     }

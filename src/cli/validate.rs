@@ -10,7 +10,7 @@ use crate::run::compute;
 
 pub fn execute(pipeline: &Path) -> Result<i32> {
     let p = Pipeline::load(pipeline)?;
-    let c = compute(&p, &crate::progress::Progress::hidden(), None)?;
+    let c = compute(&p, &crate::progress::Progress::hidden(), None, None)?;
     let failed: Vec<_> = c.inputs.iter().filter(|i| i.status == "failed").collect();
     let rejects = c.tables.rejects.len();
     eprintln!(
