@@ -4,11 +4,11 @@
 //! it changed when a published figure differs: value, unit, growth, share or
 //! the approximate flag. Lineage (sources, winner) alone is not a change.
 
-use polars::prelude::{DataFrame, PolarsResult};
+use polars::prelude::{polars_err, DataFrame, IdxSize, PolarsResult};
 
 use serde::Serialize;
 
-use crate::model::{FactRef, PeriodKind};
+use crate::model::{FactRef, PeriodKind, Scope};
 
 use crate::reconcile::facts::{fact_key as key, KeyRef as Key};
 
@@ -134,19 +134,88 @@ const FIGURES: [&str; 7] = [
     "share_of",
 ];
 
-/// The changes from the facts frame `old` to `new`, in key order: both meet in one full
-/// join on the key; only the facts a change is about are read in place.
-pub fn diff_frames(old: &DataFrame, new: &DataFrame) -> PolarsResult<Vec<FactChange>> {
-    use crate::reconcile::facts::KEY;
-    use polars::prelude::{
-        ChunkCompareEq, DataFrameJoinOps, IdxSize, JoinArgs, JoinCoalesce, JoinType, NamedFrom,
-        Series,
+/// Each row's fact key, read down the key columns in place.
+fn keys(df: &DataFrame) -> PolarsResult<impl Iterator<Item = PolarsResult<Key<'_>>>> {
+    let text = |c: &str| df.column(c).and_then(|c| c.str());
+    let (entity, scope, indicator) = (text("entity_id")?, text("scope")?, text("indicator")?);
+    let (period, qualifier) = (text("period_kind")?, text("qualifier")?);
+    let year = df.column("year")?.i32()?;
+    let (from, to) = (df.column("month_from")?.u8()?, df.column("month_to")?.u8()?);
+    let null = || polars_err!(ComputeError: "a null in a key column of a facts table");
+    Ok(entity
+        .iter()
+        .zip(scope.iter())
+        .zip(indicator.iter())
+        .zip(year.iter())
+        .zip(period.iter())
+        .zip(from.iter())
+        .zip(to.iter())
+        .zip(qualifier.iter())
+        .map(move |(((((((e, s), i), y), p), f), t), q)| {
+            Ok((
+                e.ok_or_else(null)?,
+                Scope::parse(s)?,
+                i.ok_or_else(null)?,
+                y.ok_or_else(null)?,
+                PeriodKind::parse(p)?,
+                f,
+                t,
+                q,
+            ))
+        }))
+}
+
+/// Rows of `old` and `new` matched by key: (old row, new row), either missing for a fact
+/// added or removed.
+type Pairs = Vec<(Option<IdxSize>, Option<IdxSize>)>;
+
+/// Matches the rows by one walk down both frames, when both are in key order as runs
+/// publish them; `None` when either is not (a file of another version or another tool).
+fn walk(old: &DataFrame, new: &DataFrame) -> PolarsResult<Option<Pairs>> {
+    use std::cmp::Ordering::{Greater, Less};
+    let (mut a, mut b) = (keys(old)?, keys(new)?);
+    let (mut ka, mut kb) = (a.next().transpose()?, b.next().transpose()?);
+    let (mut i, mut j): (IdxSize, IdxSize) = (0, 0);
+    let mut pairs = Pairs::with_capacity(new.height().max(old.height()));
+    let rising = |before: Option<Key>, after: Option<Key>| match (before, after) {
+        (Some(x), Some(y)) => y > x,
+        _ => true,
     };
-    let side = |df: &DataFrame, tag: &str| -> PolarsResult<DataFrame> {
-        let mut s = df.select(KEY.into_iter().chain(FIGURES))?;
-        for f in FIGURES {
-            s.rename(f, format!("{f}_{tag}").into())?;
+    loop {
+        let order = match (ka, kb) {
+            (None, None) => break,
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => Less,
+            (None, Some(_)) => Greater,
+        };
+        pairs.push((
+            (order != Greater).then_some(i),
+            (order != Less).then_some(j),
+        ));
+        if order != Greater {
+            let next = a.next().transpose()?;
+            if !rising(ka, next) {
+                return Ok(None);
+            }
+            (ka, i) = (next, i + 1);
         }
+        if order != Less {
+            let next = b.next().transpose()?;
+            if !rising(kb, next) {
+                return Ok(None);
+            }
+            (kb, j) = (next, j + 1);
+        }
+    }
+    Ok(Some(pairs))
+}
+
+/// Matches the rows in one full join on the key (nulls equal), whatever their order.
+fn join(old: &DataFrame, new: &DataFrame) -> PolarsResult<Pairs> {
+    use crate::reconcile::facts::KEY;
+    use polars::prelude::{DataFrameJoinOps, JoinArgs, JoinCoalesce, JoinType, NamedFrom, Series};
+    let side = |df: &DataFrame, tag: &str| -> PolarsResult<DataFrame> {
+        let mut s = df.select(KEY)?;
         let rows: Vec<IdxSize> = (0..df.height() as IdxSize).collect();
         s.with_column(Series::new(format!("row_{tag}").into(), rows).into())?;
         Ok(s)
@@ -158,20 +227,46 @@ pub fn diff_frames(old: &DataFrame, new: &DataFrame) -> PolarsResult<Vec<FactCha
     };
     let met = side(old, "old")?.join(&side(new, "new")?, KEY, KEY, args, None)?;
     let (was, is) = (met.column("row_old")?.idx()?, met.column("row_new")?.idx()?);
+    Ok(was.iter().zip(is.iter()).collect())
+}
+
+/// The changes from the facts frame `old` to `new`, in key order. Rows meet by key (one
+/// walk down both, or a join when either is out of order); the figures of facts on
+/// both sides are compared column by column; only the facts a change is about are read
+/// in place.
+pub fn diff_frames(old: &DataFrame, new: &DataFrame) -> PolarsResult<Vec<FactChange>> {
+    use polars::prelude::{ChunkCompareEq, ChunkFull, IdxCa};
+    let pairs = match walk(old, new)? {
+        Some(p) => p,
+        None => join(old, new)?,
+    };
+    let both: Vec<(IdxSize, IdxSize)> = pairs.iter().filter_map(|p| Some((p.0?, p.1?))).collect();
+    let (was, is) = (
+        IdxCa::from_vec("old".into(), both.iter().map(|p| p.0).collect()),
+        IdxCa::from_vec("new".into(), both.iter().map(|p| p.1).collect()),
+    );
     // Figures that may differ (NaN against NaN is settled below, as `same` does).
-    let mut differs = was.is_null() | is.is_null();
+    let mut differs = polars::prelude::BooleanChunked::full("differs".into(), false, both.len());
     for f in FIGURES {
-        let (a, b) = (
-            met.column(&format!("{f}_old"))?,
-            met.column(&format!("{f}_new"))?,
-        );
-        differs = differs
-            | a.as_materialized_series()
-                .not_equal_missing(b.as_materialized_series())?;
+        let a = old.column(f)?.as_materialized_series().take(&was)?;
+        let b = new.column(f)?.as_materialized_series().take(&is)?;
+        differs = differs | a.not_equal_missing(&b)?;
     }
-    let pairs: Vec<(Option<IdxSize>, Option<IdxSize>)> = crate::model::true_rows(&differs)
+    let mut differing = crate::model::true_rows(&differs).into_iter().peekable();
+    let mut k = 0usize;
+    let pairs: Pairs = pairs
         .into_iter()
-        .map(|i| (was.get(i as usize), is.get(i as usize)))
+        .filter(|p| {
+            if p.0.is_none() || p.1.is_none() {
+                return true;
+            }
+            let hit = differing.peek() == Some(&(k as IdxSize));
+            if hit {
+                differing.next();
+            }
+            k += 1;
+            hit
+        })
         .collect();
     let take = |df: &DataFrame, rows: Vec<IdxSize>| crate::model::take_rows(df, rows);
     let old_rows = take(old, pairs.iter().filter_map(|p| p.0).collect())?;
@@ -242,6 +337,26 @@ mod tests {
             assert_eq!(got[got.len() - 2].change, "removed");
             assert_eq!(got[got.len() - 1].entity_id, "zz_new");
         }
+    }
+
+    #[test]
+    fn frames_in_key_order_are_walked_and_others_joined_to_the_same_pairs() {
+        let (old, new) = old_and_new(50, 5);
+        let (a, b) = (Fact::to_frame(&old).unwrap(), Fact::to_frame(&new).unwrap());
+        let mut walked = walk(&a, &b).unwrap().expect("both in key order");
+        let mut joined = join(&a, &b).unwrap();
+        walked.sort();
+        joined.sort();
+        assert_eq!(walked, joined);
+        // 49 kept, one removed (p049), one added (zz_new).
+        assert_eq!(walked.len(), 51);
+        let reversed: Vec<Fact> = new.iter().rev().cloned().collect();
+        assert!(walk(&a, &Fact::to_frame(&reversed).unwrap())
+            .unwrap()
+            .is_none());
+        assert!(walk(&Fact::to_frame(&reversed).unwrap(), &b)
+            .unwrap()
+            .is_none());
     }
 
     #[test]
