@@ -24,7 +24,8 @@ use crate::reconcile;
 /// Every table of a run, sorted by key, ready to publish.
 #[derive(Debug, Default)]
 pub struct Tables {
-    /// Published columns plus `tolerance` and `source_mtime` (`normalize::frame`).
+    /// Published columns plus `tolerance` and `source_mtime` (`normalize::frame`);
+    /// empty in a run that publishes, which writes it once sorted and lets it go.
     pub observations: DataFrame,
     /// Read in place as rows with `FactRef::rows`.
     pub facts: DataFrame,
@@ -41,6 +42,8 @@ pub struct Computed {
     pub timings_ms: BTreeMap<String, u64>,
     /// The previous run's id and the facts changed since, when there was one to read.
     pub changes: Option<(String, Vec<crate::diff::FactChange>)>,
+    /// The observations table being written (a run that publishes), and how long it took.
+    pub observations_written: Option<std::thread::JoinHandle<Result<(TableFile, u64)>>>,
 }
 
 /// What a finished run reports.
@@ -57,15 +60,40 @@ fn ms(t: Instant) -> u64 {
 /// The run a new one is compared with: its id, and its facts being read on a thread.
 pub type Previous = (String, std::thread::JoinHandle<Result<DataFrame>>);
 
-/// Runs every stage but publish: nothing is written but the cache (the next run's).
-/// With the `previous` run's facts, the changes since are found beside derive and
-/// check, so the two facts frames and their join are gone before tables are written.
+/// The observations being written: should a stage fail, the writer is waited for, so
+/// the abandoned run's directory is not written into once it is removed.
+struct Writing(Option<std::thread::JoinHandle<Result<(TableFile, u64)>>>);
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        if let Some(w) = self.0.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// What a run that publishes gives the stages.
+pub struct Publishing<'a> {
+    /// The run to compare with: the changes since are found beside derive and check,
+    /// so the two facts frames and their join are gone before tables are written.
+    pub previous: Option<Previous>,
+    /// Where the run's tables go: the observations are written there as soon as they
+    /// are sorted, beside reconcile, derive and check, and let go after reconcile.
+    pub dir: &'a std::path::Path,
+}
+
+/// Runs every stage but publish: nothing is written but the cache (the next run's) and,
+/// in a run that publishes, the observations table.
 pub fn compute(
     p: &Pipeline,
     progress: &Progress,
     cache: Option<crate::ingest::cache::Cache>,
-    previous: Option<Previous>,
+    publishing: Option<Publishing>,
 ) -> Result<Computed> {
+    let (previous, early) = match publishing {
+        Some(pb) => (pb.previous, Some(pb.dir.to_path_buf())),
+        None => (None, None),
+    };
     let mut timings = BTreeMap::new();
     let mut warnings = Vec::new();
 
@@ -126,9 +154,24 @@ pub fn compute(
         (&a.source_path, &a.locator, &a.reason).cmp(&(&b.source_path, &b.locator, &b.reason))
     });
     timings.insert("normalize".into(), ms(t));
+    let mut observations_written = Writing(early.map(|dir| {
+        let obs = tables.observations.clone();
+        std::thread::spawn(move || -> Result<(TableFile, u64)> {
+            let t = Instant::now();
+            let df = crate::normalize::frame::published(&obs)
+                .context("selecting the observations' columns")?;
+            drop(obs);
+            let file = write_partitioned_frame(&dir, Observation::NAME, df)?;
+            Ok((file, ms(t)))
+        })
+    }));
 
     let t = Instant::now();
     let rec = reconcile::reconcile(p, &tables.observations).context("reconciling the facts")?;
+    if observations_written.0.is_some() {
+        // Facts hold what they took from it; the rest goes once the file is written.
+        tables.observations = DataFrame::default();
+    }
     timings.insert("reconcile".into(), ms(t));
 
     let (stages, changes) = std::thread::scope(|s| {
@@ -181,6 +224,7 @@ pub fn compute(
         warnings,
         timings_ms: timings,
         changes,
+        observations_written: observations_written.0.take(),
     })
 }
 
@@ -224,12 +268,23 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         let read = std::thread::spawn(move || crate::publish::read_back::frame(&dir, Fact::NAME));
         (prev, read)
     });
-    let mut c = compute(p, progress, Some(cache), previous_facts)?;
+    let pending = PendingRun::create(&p.out_dir, &run_stamp())?;
+    let publishing = Publishing {
+        previous: previous_facts,
+        dir: &pending.tmp,
+    };
+    let mut c = match compute(p, progress, Some(cache), Some(publishing)) {
+        Ok(c) => c,
+        Err(e) => {
+            pending.abandon();
+            return Err(e);
+        }
+    };
     c.timings_ms.insert("cache_load".into(), load_ms);
     progress.stage("publish");
 
     let t = Instant::now();
-    let pending = PendingRun::create(&p.out_dir, &run_stamp())?;
+    let observations_written = c.observations_written.take();
     // While the tables are written, the facts are read in place once and the park
     // charts of the report drawn.
     let report_facts = crate::report::facts_read(&c.tables.facts);
@@ -250,11 +305,16 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
             };
             (facts, monthly, parks, ms(t))
         });
-        let written = write_tables(&pending.tmp, tables);
+        let written = write_tables(&pending.tmp, tables, observations_written);
         (written, side.join())
     });
     let outputs = match written {
-        Ok(o) => o,
+        Ok((o, early_ms)) => {
+            if let Some(took) = early_ms {
+                c.timings_ms.insert("write_observations".into(), took);
+            }
+            o
+        }
         Err(e) => {
             pending.abandon();
             return Err(e);
@@ -361,8 +421,12 @@ fn report_input<'a, 'r>(
     }
 }
 
-/// Writes every table in parallel.
-fn write_tables(dir: &std::path::Path, t: &Tables) -> Result<BTreeMap<String, TableFile>> {
+/// Writes every table in parallel; the observations unless they are being written.
+fn write_tables(
+    dir: &std::path::Path,
+    t: &Tables,
+    observations: Option<std::thread::JoinHandle<Result<(TableFile, u64)>>>,
+) -> Result<(BTreeMap<String, TableFile>, Option<u64>)> {
     let out: Mutex<BTreeMap<String, TableFile>> = Mutex::new(BTreeMap::new());
     let err: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let record = |name: &str, r: Result<TableFile>| match r {
@@ -377,13 +441,26 @@ fn write_tables(dir: &std::path::Path, t: &Tables) -> Result<BTreeMap<String, Ta
                 .get_or_insert(e);
         }
     };
+    let record = &record;
+    let early_ms: Mutex<Option<u64>> = Mutex::new(None);
+    let early_ms = &early_ms;
     rayon::scope(|s| {
-        s.spawn(|_| {
+        s.spawn(move |_| {
             record(
                 Observation::NAME,
-                crate::normalize::frame::published(&t.observations)
-                    .context("selecting the observations' columns")
-                    .and_then(|df| write_partitioned_frame(dir, Observation::NAME, df)),
+                match observations {
+                    Some(writing) => writing
+                        .join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("writing the observations failed")))
+                        .map(|(file, took)| {
+                            *early_ms.lock().expect("no panics while holding this lock") =
+                                Some(took);
+                            file
+                        }),
+                    None => crate::normalize::frame::published(&t.observations)
+                        .context("selecting the observations' columns")
+                        .and_then(|df| write_partitioned_frame(dir, Observation::NAME, df)),
+                },
             )
         });
         s.spawn(|_| {
@@ -436,5 +513,9 @@ fn write_tables(dir: &std::path::Path, t: &Tables) -> Result<BTreeMap<String, Ta
     if let Some(e) = err.into_inner().expect("no panics while holding this lock") {
         return Err(e);
     }
-    Ok(out.into_inner().expect("no panics while holding this lock"))
+    let early_ms = *early_ms.lock().expect("no panics while holding this lock");
+    Ok((
+        out.into_inner().expect("no panics while holding this lock"),
+        early_ms,
+    ))
 }
