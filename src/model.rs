@@ -904,8 +904,10 @@ mod tests {
         fn a_shared_bytes_column_holds_what_it_was_given(values in strings()) {
             let col = str_column("s", values.iter().map(|v| v.as_deref()));
             let plain: Column = Series::new("s".into(), values.clone()).into();
-            prop_assert!(col.as_materialized_series().equals_missing(plain.as_materialized_series()));
-            let back: Vec<Option<String>> = col.str().unwrap().iter().map(|v| v.map(str::to_string)).collect();
+            let (got, want) = (col.as_materialized_series(), plain.as_materialized_series());
+            prop_assert!(got.equals_missing(want));
+            let back: Vec<Option<String>> =
+                col.str().unwrap().iter().map(|v| v.map(str::to_string)).collect();
             prop_assert_eq!(&back, &values);
             prop_assert_eq!(col.null_count(), values.iter().filter(|v| v.is_none()).count());
             // A sort and a Parquet round trip read it as written.
@@ -916,8 +918,11 @@ mod tests {
             let mut file = Vec::new();
             polars::prelude::ParquetWriter::new(&mut file).finish(&mut df).unwrap();
             use polars::prelude::SerReader;
-            let read = polars::prelude::ParquetReader::new(std::io::Cursor::new(file)).finish().unwrap();
-            prop_assert!(read.column("s").unwrap().as_materialized_series().equals_missing(plain.as_materialized_series()));
+            let read = polars::prelude::ParquetReader::new(std::io::Cursor::new(file))
+                .finish()
+                .unwrap();
+            let read = read.column("s").unwrap().as_materialized_series();
+            prop_assert!(read.equals_missing(plain.as_materialized_series()));
         }
     }
 }
