@@ -337,13 +337,25 @@ fn a_corrupt_cache_means_a_reparse() {
             .finish(&mut df)
             .unwrap();
     };
-    let damages: [(&str, Box<dyn Fn()>); 6] = [
+    let damages: [(&str, Box<dyn Fn()>); 7] = [
         (
             "truncated parquet",
             Box::new(|| {
                 let p = parquet();
                 let b = std::fs::read(&p).unwrap();
                 std::fs::write(&p, &b[..b.len() / 2]).unwrap();
+            }),
+        ),
+        (
+            "bytes flipped inside the observations file",
+            Box::new(|| {
+                let p = parquet();
+                let mut b = std::fs::read(&p).unwrap();
+                let at = b.len() / 3;
+                for x in &mut b[at..at + 16] {
+                    *x ^= 0xff;
+                }
+                std::fs::write(&p, b).unwrap();
             }),
         ),
         (
