@@ -441,28 +441,18 @@ fn write_tables(
                 .get_or_insert(e);
         }
     };
-    let record = &record;
-    let early_ms: Mutex<Option<u64>> = Mutex::new(None);
-    let early_ms = &early_ms;
+    let writing = observations.is_some();
     rayon::scope(|s| {
-        s.spawn(move |_| {
-            record(
-                Observation::NAME,
-                match observations {
-                    Some(writing) => writing
-                        .join()
-                        .unwrap_or_else(|_| Err(anyhow::anyhow!("writing the observations failed")))
-                        .map(|(file, took)| {
-                            *early_ms.lock().expect("no panics while holding this lock") =
-                                Some(took);
-                            file
-                        }),
-                    None => crate::normalize::frame::published(&t.observations)
+        if !writing {
+            s.spawn(|_| {
+                record(
+                    Observation::NAME,
+                    crate::normalize::frame::published(&t.observations)
                         .context("selecting the observations' columns")
                         .and_then(|df| write_partitioned_frame(dir, Observation::NAME, df)),
-                },
-            )
-        });
+                )
+            });
+        }
         s.spawn(|_| {
             record(
                 Fact::NAME,
@@ -510,12 +500,22 @@ fn write_tables(
         s.spawn(|_| record(Check::NAME, write_table(dir, &t.checks)));
         s.spawn(|_| record(Reject::NAME, write_table(dir, &t.rejects)));
     });
+    // The writer started beside the stages has run on while the others were written.
+    let early = observations.map(|w| {
+        w.join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("writing the observations failed")))
+    });
     if let Some(e) = err.into_inner().expect("no panics while holding this lock") {
         return Err(e);
     }
-    let early_ms = *early_ms.lock().expect("no panics while holding this lock");
-    Ok((
-        out.into_inner().expect("no panics while holding this lock"),
-        early_ms,
-    ))
+    let mut out = out.into_inner().expect("no panics while holding this lock");
+    let early_ms = match early {
+        Some(Ok((file, took))) => {
+            out.insert(Observation::NAME.to_string(), file);
+            Some(took)
+        }
+        Some(Err(e)) => return Err(e),
+        None => None,
+    };
+    Ok((out, early_ms))
 }
