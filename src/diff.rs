@@ -252,21 +252,11 @@ pub fn diff_frames(old: &DataFrame, new: &DataFrame) -> PolarsResult<Vec<FactCha
         let b = new.column(f)?.as_materialized_series().take(&is)?;
         differs = differs | a.not_equal_missing(&b)?;
     }
-    let mut differing = crate::model::true_rows(&differs).into_iter().peekable();
-    let mut k = 0usize;
+    // A fact on both sides stays a candidate where its figures may differ.
+    let mut differing = differs.iter();
     let pairs: Pairs = pairs
         .into_iter()
-        .filter(|p| {
-            if p.0.is_none() || p.1.is_none() {
-                return true;
-            }
-            let hit = differing.peek() == Some(&(k as IdxSize));
-            if hit {
-                differing.next();
-            }
-            k += 1;
-            hit
-        })
+        .filter(|p| p.0.is_none() || p.1.is_none() || differing.next().flatten() == Some(true))
         .collect();
     let take = |df: &DataFrame, rows: Vec<IdxSize>| crate::model::take_rows(df, rows);
     let old_rows = take(old, pairs.iter().filter_map(|p| p.0).collect())?;
