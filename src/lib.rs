@@ -28,3 +28,4 @@ pub mod publish;
 pub mod reconcile;
 pub mod report;
 pub mod run;
+pub mod side;

@@ -32,7 +32,7 @@ enum Command {
         /// Pipeline file.
         #[arg(default_value = "pipelines/default.toml")]
         pipeline: PathBuf,
-        /// Worker threads for ingest (default: all cores).
+        /// Threads to use (default: all cores); with 1, everything runs on one thread.
         #[arg(long)]
         jobs: Option<usize>,
         /// Print nothing but errors.

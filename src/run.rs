@@ -20,6 +20,7 @@ use crate::publish::parquet::{write_frame_table, write_partitioned_frame, write_
 use crate::publish::run_dir::{prune, PendingRun, RunLock};
 use crate::publish::{now_utc, run_stamp};
 use crate::reconcile;
+use crate::side::{self, Side};
 
 /// Every table of a run, sorted by key, ready to publish.
 #[derive(Debug, Default)]
@@ -43,7 +44,7 @@ pub struct Computed {
     /// The previous run's id and the facts changed since, when there was one to read.
     pub changes: Option<(String, Vec<crate::diff::FactChange>)>,
     /// The observations table being written (a run that publishes), and how long it took.
-    pub observations_written: Option<std::thread::JoinHandle<Result<(TableFile, u64)>>>,
+    pub observations_written: Option<Side<Result<(TableFile, u64)>>>,
 }
 
 /// What a finished run reports.
@@ -58,11 +59,11 @@ fn ms(t: Instant) -> u64 {
 }
 
 /// The run a new one is compared with: its id, and its facts being read on a thread.
-pub type Previous = (String, std::thread::JoinHandle<Result<DataFrame>>);
+pub type Previous = (String, Side<Result<DataFrame>>);
 
 /// The observations being written: should a stage fail, the writer is waited for, so
 /// the abandoned run's directory is not written into once it is removed.
-struct Writing(Option<std::thread::JoinHandle<Result<(TableFile, u64)>>>);
+struct Writing(Option<Side<Result<(TableFile, u64)>>>);
 
 impl Drop for Writing {
     fn drop(&mut self) {
@@ -156,7 +157,7 @@ pub fn compute(
     timings.insert("normalize".into(), ms(t));
     let mut observations_written = Writing(early.map(|dir| {
         let obs = tables.observations.clone();
-        std::thread::spawn(move || -> Result<(TableFile, u64)> {
+        crate::side::spawn(move || -> Result<(TableFile, u64)> {
             let t = Instant::now();
             let df = crate::normalize::frame::published(&obs)
                 .context("selecting the observations' columns")?;
@@ -174,33 +175,40 @@ pub fn compute(
     }
     timings.insert("reconcile".into(), ms(t));
 
-    let (stages, changes) = std::thread::scope(|s| {
-        let facts = &rec.frame;
-        let diff = s.spawn(move || {
-            let t = Instant::now();
-            let (prev, read) = previous?;
-            let old = read.join().ok()?.ok()?;
-            let changes = crate::diff::diff_frames(&old, facts).ok()?;
-            Some((prev, changes, ms(t)))
-        });
-        let stages = (|| -> Result<_> {
-            let t = Instant::now();
-            let derived = derive::derive(p, facts).context("deriving the tables")?;
-            let derive_ms = ms(t);
-            let t = Instant::now();
-            let checks = check::check(
-                &p.dictionaries.indicators,
-                facts,
-                &rec.conflicts,
-                &derived.monthly,
-                &derived.shares,
-            )
-            .context("checking the figures")?;
-            Ok((derived, derive_ms, checks, ms(t)))
-        })();
-        // A failed comparison only leaves the report without its changes section.
-        (stages, diff.join().ok().flatten())
-    });
+    let facts = &rec.frame;
+    let diff = move || {
+        let t = Instant::now();
+        let (prev, read) = previous?;
+        let old = read.join().ok()?.ok()?;
+        let changes = crate::diff::diff_frames(&old, facts).ok()?;
+        Some((prev, changes, ms(t)))
+    };
+    let stages = || -> Result<_> {
+        let t = Instant::now();
+        let derived = derive::derive(p, facts).context("deriving the tables")?;
+        let derive_ms = ms(t);
+        let t = Instant::now();
+        let checks = check::check(
+            &p.dictionaries.indicators,
+            facts,
+            &rec.conflicts,
+            &derived.monthly,
+            &derived.shares,
+        )
+        .context("checking the figures")?;
+        Ok((derived, derive_ms, checks, ms(t)))
+    };
+    // A failed comparison only leaves the report without its changes section.
+    let (stages, changes) = if side::in_place() {
+        let changes = diff();
+        (stages(), changes)
+    } else {
+        std::thread::scope(|s| {
+            let diff = s.spawn(diff);
+            let stages = stages();
+            (stages, diff.join().ok().flatten())
+        })
+    };
     let (derived, derive_ms, checks, check_ms) = stages?;
     tables.derived = derived;
     tables.checks = checks;
@@ -265,7 +273,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     // The report compares with the previous run's facts: read them while the stages run.
     let previous_facts = crate::publish::run_dir::current_run(&p.out_dir).map(|prev| {
         let dir = p.out_dir.join("runs").join(&prev);
-        let read = std::thread::spawn(move || crate::publish::read_back::frame(&dir, Fact::NAME));
+        let read = crate::side::spawn(move || crate::publish::read_back::frame(&dir, Fact::NAME));
         (prev, read)
     });
     let pending = PendingRun::create(&p.out_dir, &run_stamp())?;
@@ -289,25 +297,31 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     // charts of the report drawn.
     let report_facts = crate::report::facts_read(&c.tables.facts);
     let changes = c.changes.take();
-    let (written, side) = std::thread::scope(|s| {
-        let tables = &c.tables;
-        let report_facts = &report_facts;
-        let side = s.spawn(move || {
-            let t = Instant::now();
-            let facts = report_facts
-                .as_ref()
-                .map_err(Clone::clone)
-                .and_then(FactRef::rows);
-            let monthly = MonthlyRef::rows(&tables.derived.monthly);
-            let parks = match (&facts, &monthly) {
-                (Ok(f), Ok(m)) => crate::report::render_parks(&report_input(p, tables, f, m)),
-                (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("reading the tables back: {e}")),
-            };
-            (facts, monthly, parks, ms(t))
-        });
+    let tables = &c.tables;
+    let report_facts = &report_facts;
+    let parks = move || {
+        let t = Instant::now();
+        let facts = report_facts
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(FactRef::rows);
+        let monthly = MonthlyRef::rows(&tables.derived.monthly);
+        let parks = match (&facts, &monthly) {
+            (Ok(f), Ok(m)) => crate::report::render_parks(&report_input(p, tables, f, m)),
+            (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("reading the tables back: {e}")),
+        };
+        (facts, monthly, parks, ms(t))
+    };
+    let (written, side) = if side::in_place() {
         let written = write_tables(&pending.tmp, tables, observations_written);
-        (written, side.join())
-    });
+        (written, Ok(parks()))
+    } else {
+        std::thread::scope(|s| {
+            let side = s.spawn(parks);
+            let written = write_tables(&pending.tmp, tables, observations_written);
+            (written, side.join())
+        })
+    };
     let outputs = match written {
         Ok((o, early_ms)) => {
             if let Some(took) = early_ms {
@@ -425,7 +439,7 @@ fn report_input<'a, 'r>(
 fn write_tables(
     dir: &std::path::Path,
     t: &Tables,
-    observations: Option<std::thread::JoinHandle<Result<(TableFile, u64)>>>,
+    observations: Option<Side<Result<(TableFile, u64)>>>,
 ) -> Result<(BTreeMap<String, TableFile>, Option<u64>)> {
     let out: Mutex<BTreeMap<String, TableFile>> = Mutex::new(BTreeMap::new());
     let err: Mutex<Option<anyhow::Error>> = Mutex::new(None);

@@ -173,7 +173,7 @@ impl Cache {
         &self,
         results: &[FileResult],
         frame: &DataFrame,
-    ) -> Option<std::thread::JoinHandle<()>> {
+    ) -> Option<crate::side::Side<()>> {
         let keyed: Vec<(String, &FileResult)> = results
             .iter()
             .filter(|r| !r.sha256.is_empty())
@@ -217,7 +217,7 @@ impl Cache {
             return None;
         }
         let dir = self.dir.clone();
-        Some(std::thread::spawn(move || {
+        Some(crate::side::spawn(move || {
             let _ = write(dir, index, df);
         }))
     }
