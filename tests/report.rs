@@ -55,16 +55,29 @@ fn report_is_self_contained_and_complete_and_redrawn_identically() {
         );
     }
 
-    // A correction, then a rerun: the page lists the change since the previous run.
-    std::fs::write(
-        s.path().join("data/corrections/2024-11.csv"),
-        "entity,indicator,year,period,value,unit,yoy_pct,reason,author\njz_hitech,营业收入,2024,1-8月,88.9,亿元,,测试更正,测试员\n",
-    )
-    .unwrap();
-    assert_eq!(s.run(&[]).status.code(), Some(0));
-    let html = std::fs::read_to_string(s.current().join("report.html")).unwrap();
-    assert_eq!(count(&html, "<tr class=\"change changed\">"), 1);
-    assert!(html.contains("8890000000"));
+    // A correction, then a rerun: the page lists the change since the previous run,
+    // found beside derive on two threads and in turn with `--jobs 1`.
+    for (value, jobs) in [("89.9", "1"), ("88.9", "2")] {
+        std::fs::write(
+            s.path().join("data/corrections/2024-11.csv"),
+            format!("entity,indicator,year,period,value,unit,yoy_pct,reason,author\njz_hitech,营业收入,2024,1-8月,{value},亿元,,测试更正,测试员\n"),
+        )
+        .unwrap();
+        let out = parkstat()
+            .args(["run", "--jobs", jobs])
+            .arg(s.pipeline())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let html = std::fs::read_to_string(s.current().join("report.html")).unwrap();
+        assert_eq!(
+            count(&html, "<tr class=\"change changed\">"),
+            1,
+            "--jobs {jobs}"
+        );
+        let cents = value.replace('.', "");
+        assert!(html.contains(&format!("{cents}0000000")), "--jobs {jobs}");
+    }
 
     // `parkstat report` redraws the current run from its Parquet tables, byte for byte.
     let drawn = std::fs::read(s.current().join("report.html")).unwrap();
