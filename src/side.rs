@@ -11,7 +11,9 @@ pub fn in_place() -> bool {
 
 /// Side work started with [`spawn`]: running on its thread, or already done.
 pub enum Side<T> {
+    /// On a thread of its own.
     Running(JoinHandle<T>),
+    /// Run in place (`--jobs 1`): its result.
     Done(T),
 }
 
