@@ -198,17 +198,9 @@ pub fn compute(
         .context("checking the figures")?;
         Ok((derived, derive_ms, checks, ms(t)))
     };
+    let (stages, changes) = side::beside(stages, diff);
     // A failed comparison only leaves the report without its changes section.
-    let (stages, changes) = if side::in_place() {
-        let changes = diff();
-        (stages(), changes)
-    } else {
-        std::thread::scope(|s| {
-            let diff = s.spawn(diff);
-            let stages = stages();
-            (stages, diff.join().ok().flatten())
-        })
-    };
+    let changes = changes.ok().flatten();
     let (derived, derive_ms, checks, check_ms) = stages?;
     tables.derived = derived;
     tables.checks = checks;
@@ -312,16 +304,10 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         };
         (facts, monthly, parks, ms(t))
     };
-    let (written, side) = if side::in_place() {
-        let written = write_tables(&pending.tmp, tables, observations_written);
-        (written, Ok(parks()))
-    } else {
-        std::thread::scope(|s| {
-            let side = s.spawn(parks);
-            let written = write_tables(&pending.tmp, tables, observations_written);
-            (written, side.join())
-        })
-    };
+    let (written, side) = side::beside(
+        || write_tables(&pending.tmp, tables, observations_written),
+        parks,
+    );
     let outputs = match written {
         Ok((o, early_ms)) => {
             if let Some(took) = early_ms {

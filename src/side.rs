@@ -40,6 +40,28 @@ impl<T> Side<T> {
     }
 }
 
+/// Runs `work` and `side` beside it on a scoped thread of its own; when the pool has one
+/// thread, `side` first and then `work`, in place. `side`'s result is `Err` when its
+/// thread panicked, as [`std::thread::ScopedJoinHandle::join`].
+pub fn beside<A, B>(
+    work: impl FnOnce() -> A,
+    side: impl FnOnce() -> B + Send,
+) -> (A, std::thread::Result<B>)
+where
+    B: Send,
+{
+    if in_place() {
+        let b = side();
+        (work(), Ok(b))
+    } else {
+        std::thread::scope(|s| {
+            let b = s.spawn(side);
+            let a = work();
+            (a, b.join())
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +86,20 @@ mod tests {
         assert_eq!(here, there, "--jobs 1 ran side work on another thread");
         let (here, there) = caller(2);
         assert_ne!(here, there, "side work did not get a thread of its own");
+    }
+
+    #[test]
+    fn work_and_side_work_share_one_thread_only_when_the_pool_has_one() {
+        let threads = |n| {
+            pool(n).install(|| {
+                let id = || std::thread::current().id();
+                let (a, b) = beside(id, id);
+                (a, b.expect("no panic"))
+            })
+        };
+        let (a, b) = threads(1);
+        assert_eq!(a, b, "--jobs 1 ran side work on another thread");
+        let (a, b) = threads(2);
+        assert_ne!(a, b, "side work did not get a thread of its own");
     }
 }
