@@ -48,6 +48,22 @@ pub fn shares(p: &Pipeline, frame: &DataFrame) -> PolarsResult<DataFrame> {
     links.dedup();
     let children: HashSet<&str> = links.iter().map(|l| l.0).collect();
     let parents: HashSet<&str> = links.iter().map(|l| l.1).collect();
+    if children.is_empty() {
+        // No park has a parent (a pipeline of open entities): no share to compute, and
+        // no pass over the facts to find that out.
+        let none = |name: &str| Series::new(name.into(), Vec::<f64>::new());
+        return crate::model::assemble::<Share>(
+            frame,
+            Vec::new(),
+            vec![
+                Series::new("share_of".into(), Vec::<&str>::new()),
+                none("part_value"),
+                none("whole_value"),
+                none("computed_share_pct"),
+                none("stated_share_pct"),
+            ],
+        );
+    }
     let entity = frame.column("entity_id")?.str()?;
 
     // Only a park with a parent has a share: it needs the parent's value or scope.
@@ -230,6 +246,27 @@ mod tests {
     use super::*;
 
     use crate::model::{test_fact as fact, Table};
+
+    /// Without parent links the shares come back without a pass over the facts, as the
+    /// frame the full path gives when no park has a parent in the facts.
+    #[test]
+    fn no_parent_links_give_the_empty_shares_of_the_full_path() {
+        let mut p =
+            crate::config::pipeline::Pipeline::load(std::path::Path::new("pipelines/default.toml"))
+                .unwrap();
+        let frame = crate::model::Fact::to_frame(&[fact("a", Some(5.0), None)]).unwrap();
+        let full = shares(&p, &frame).unwrap();
+        p.entities = crate::config::pipeline::Entities::open();
+        let early = shares(&p, &frame).unwrap();
+        assert_eq!(full.height(), 0);
+        assert_eq!(full.schema(), early.schema());
+        assert!(full.equals_missing(&early));
+        assert_eq!(
+            **early.schema(),
+            **Share::to_frame(&[]).unwrap().schema(),
+            "the published schema"
+        );
+    }
 
     #[test]
     fn ties_share_a_rank_and_a_missing_figure_has_none() {
