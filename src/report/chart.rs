@@ -1,8 +1,6 @@
 //! One small-multiple chart of a series: month values as bars, the year-to-date
 //! as a line (left axis), year-on-year growth as a dashed line (right axis),
-//! flagged months marked. Geometry only; the page template draws the SVG.
-
-use serde::Serialize;
+//! flagged months marked. Geometry only; `parks_html` writes the SVG.
 
 use crate::model::MonthlyRef;
 
@@ -14,7 +12,7 @@ const TOP: f64 = 12.0;
 const BOTTOM: f64 = 24.0;
 
 /// A display unit for a series: `亿元` for values in the hundreds of millions of 元.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct DisplayUnit {
     pub label: String,
     pub divisor: f64,
@@ -36,13 +34,13 @@ impl DisplayUnit {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Tick {
     pub pos: f64,
     pub label: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Bar {
     pub x: f64,
     pub y: f64,
@@ -51,7 +49,7 @@ pub struct Bar {
     pub tip: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Point {
     pub x: f64,
     pub y: f64,
@@ -59,7 +57,7 @@ pub struct Point {
 }
 
 /// A flagged month: where to draw the mark, and the checks' messages.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Flag {
     pub x: f64,
     pub y: f64,
@@ -67,7 +65,7 @@ pub struct Flag {
     pub tip: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Chart {
     pub width: f64,
     pub height: f64,

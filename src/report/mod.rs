@@ -5,6 +5,7 @@
 //! redraws it for any retained run exactly as the run drew it.
 
 pub mod chart;
+mod parks_html;
 
 use std::collections::BTreeMap;
 
@@ -24,7 +25,6 @@ use crate::normalize::indicator::{IndicatorKind, IndicatorTable};
 use crate::publish::manifest::RunManifest;
 
 const TEMPLATE: &str = include_str!("page.html");
-const PARKS_TEMPLATE: &str = include_str!("parks.html");
 /// Rows of one reject reason shown on the page; the rest are counted.
 const REJECTS_SHOWN: usize = 500;
 
@@ -75,7 +75,6 @@ struct SeverityGroup {
     checks: Vec<CheckRow>,
 }
 
-#[derive(Serialize)]
 struct ChartView {
     anchor: String,
     entity_id: String,
@@ -87,7 +86,6 @@ struct ChartView {
     chart: Option<chart::Chart>,
 }
 
-#[derive(Serialize)]
 struct Park {
     entity_id: String,
     entity_name: String,
@@ -466,17 +464,17 @@ pub fn render_parks(input: &ReportInput) -> Result<ParksSection> {
         .iter()
         .flat_map(|p| p.charts.iter().map(|c| c.anchor.clone()))
         .collect();
-    let ctx = minijinja::context! {
-        main_names => Value::from(Serde(main.iter().map(|c| input.indicators.by_code(c).map(|d| d.name.clone()).unwrap_or_else(|| c.clone())).collect::<Vec<_>>())),
-        parks => Value::from(Serde(&parks)),
-    };
-    let mut env = Environment::new();
-    env.add_template("parks.html", PARKS_TEMPLATE)
-        .context("the report's parks template does not parse")?;
-    let html = env
-        .get_template("parks.html")
-        .and_then(|t| t.render(ctx))
-        .context("rendering the parks of report.html")?;
+    let main_names: Vec<String> = main
+        .iter()
+        .map(|c| {
+            input
+                .indicators
+                .by_code(c)
+                .map(|d| d.name.clone())
+                .unwrap_or_else(|| c.clone())
+        })
+        .collect();
+    let html = parks_html::section(&main_names, &parks);
     Ok(ParksSection { html, charted })
 }
 
