@@ -297,6 +297,146 @@ fn incremental_reruns_parse_only_what_changed() {
     );
 }
 
+/// A rerun that parsed a few inputs appends one cache segment of their rows instead of
+/// rewriting every cached row; once the segments hold too many rows no entry uses, the
+/// next store writes one segment of the live rows. Every run in between takes all but
+/// the changed file from the cache and publishes what a full parse does.
+#[test]
+fn the_cache_appends_what_a_rerun_parsed_and_compacts_unused_rows() {
+    let s = Scratch::new();
+    let index = s.out().join("cache/index.json");
+    let segments = || -> Vec<(String, u64)> {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&index).unwrap()).unwrap();
+        v["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["file"].as_str().unwrap().to_string(),
+                    g["rows"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let files = || -> usize {
+        std::fs::read_dir(s.out().join("cache"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+            .count()
+    };
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    let first = segments();
+    assert_eq!(first.len(), 1);
+    let total = first[0].1;
+
+    let csv = s.path().join("data/csv/江州高新区_2024年1-8月_utf8.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut counts = Vec::new();
+    for k in 1..=6 {
+        std::fs::write(
+            &csv,
+            text.replacen(",1-2月,153464.7,", &format!(",1-2月,15346{k}.7,"), 1),
+        )
+        .unwrap();
+        assert_eq!(s.run(&[]).status.code(), Some(0));
+        let parsed: Vec<String> = cached_flags(&s)
+            .into_iter()
+            .filter(|(_, c)| !c)
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            parsed,
+            ["data/csv/江州高新区_2024年1-8月_utf8.csv"],
+            "change {k}"
+        );
+        let now = segments();
+        assert_eq!(
+            files(),
+            now.len(),
+            "change {k}: only indexed files are kept"
+        );
+        assert!(now.len() <= 8);
+        counts.push(now.len());
+        // The next run takes everything from the cache and publishes a full parse's tables.
+        assert_eq!(s.run(&[]).status.code(), Some(0));
+        assert!(
+            cached_flags(&s).iter().all(|(_, c)| *c),
+            "change {k}: {:?}",
+            cached_flags(&s)
+        );
+        let cached = tables(&s.current());
+        let out = parkstat()
+            .args(["run", "--full"])
+            .arg(s.pipeline())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(tables(&s.current()) == cached, "change {k}: cached = full");
+        // `--full` wrote the cache whole again.
+        assert_eq!(segments().len(), 1);
+        assert_eq!(segments()[0].1, total);
+        if k == 1 {
+            // Appended, not rewritten: the first segment is the first run's file.
+            assert_eq!(now.len(), 2, "{now:?}");
+            assert_eq!(now[0], first[0]);
+        }
+    }
+    assert_eq!(
+        counts, [2; 6],
+        "a --full store leaves one segment before each change"
+    );
+
+    // A file changed again leaves its last segment unused, and that segment goes; other
+    // files changed in turn leave their first rows unused in the first segment, until
+    // a store writes the live rows as one segment.
+    let mut seen = Vec::new();
+    for name in [
+        "临港园区_2024年1-8月_gb18030.csv",
+        "江州市_2024年1-8月_全市.csv",
+        "江州经开区_2024年1-8月_utf8bom.csv",
+        "江州高新区_2024年1-8月_utf8.csv",
+    ] {
+        let path = s.path().join("data/csv").join(name);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(b"\n");
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(s.run(&[]).status.code(), Some(0));
+        let parsed: Vec<String> = cached_flags(&s)
+            .into_iter()
+            .filter(|(_, c)| !c)
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(parsed, [format!("data/csv/{name}")]);
+        let now = segments();
+        let rows: u64 = now.iter().map(|g| g.1).sum();
+        assert!(
+            (rows - total) * 4 <= rows,
+            "{name}: {rows} rows for {total} live"
+        );
+        assert_eq!(files(), now.len(), "{name}: only indexed files are kept");
+        seen.push(now.len());
+    }
+    assert_eq!(seen[..2], [2, 3], "appended: {seen:?}");
+    assert!(seen.windows(2).any(|w| w[1] < w[0]), "compacted: {seen:?}");
+    let cached = {
+        assert_eq!(s.run(&[]).status.code(), Some(0));
+        assert!(cached_flags(&s).iter().all(|(_, c)| *c));
+        tables(&s.current())
+    };
+    let out = parkstat()
+        .args(["run", "--full"])
+        .arg(s.pipeline())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        tables(&s.current()) == cached,
+        "cached = full after compaction"
+    );
+}
+
 /// A damaged cache is a reparse, never a crash or a wrong answer: a truncated Parquet
 /// file, a garbled index, an index whose offsets do not fit, an empty directory.
 #[test]

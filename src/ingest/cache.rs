@@ -2,13 +2,16 @@
 //! reused while the file's content, the parsers and the config that reads it are
 //! the same. A rerun after one corrected figure then parses one file.
 //!
-//! Two files, not one per input (thousands of small files cost more in the file
-//! system than they save): `observations-<generation>.parquet` holds every cached
-//! observation with its tolerance, entry after entry, and `index.json` maps each
-//! key to its rows, rejects, notes and errors and names the Parquet generation it
-//! indexes. The Parquet file is written first and `index.json` replaced by rename
-//! after it, so the index always points at a whole file. Anything unreadable or
-//! inconsistent is a miss: the input is parsed again, never trusted, never fatal.
+//! A few files, not one per input (thousands of small files cost more in the file
+//! system than they save): each `observations-<generation>.parquet` segment holds
+//! cached observations with their tolerances, entry after entry, and `index.json`
+//! names the segments and maps each key to its rows (segment and offset), rejects,
+//! notes and errors. A run that parsed a few inputs appends one segment with their
+//! rows instead of rewriting every cached row; once the segments hold many rows no
+//! entry uses, or many segments, the next store writes one segment of the live rows.
+//! Segments are written first and `index.json` replaced by rename after them, so the
+//! index always points at whole files. Anything unreadable or inconsistent is a
+//! miss: the input is parsed again, never trusted, never fatal.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -35,19 +38,32 @@ struct Entry {
     error: Option<String>,
     notes: Vec<String>,
     rejects: Vec<Reject>,
-    /// Rows of this entry in the Parquet file.
+    /// Rows of this entry: `len` rows from `offset` in segment `segment`.
+    segment: usize,
     offset: usize,
     len: usize,
+}
+
+/// One Parquet file of cached rows.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Segment {
+    file: String,
+    rows: usize,
 }
 
 #[derive(Serialize, Deserialize, Default)]
 struct Index {
     parser: String,
-    /// File name of the Parquet generation these offsets index.
-    observations: String,
-    rows: usize,
+    /// In the order the cache's frame stacks them.
+    segments: Vec<Segment>,
     entries: BTreeMap<String, Entry>,
 }
+
+/// At most this many segments: a store beyond it writes one segment of the live rows.
+const MAX_SEGMENTS: usize = 8;
+/// A store that would leave more than this share of the segments' rows unused by any
+/// entry writes one segment of the live rows instead (a load reads them all).
+const MAX_DEAD_SHARE: f64 = 0.25;
 
 /// The cache of one pipeline, loaded once per run.
 pub struct Cache {
@@ -55,7 +71,10 @@ pub struct Cache {
     /// Per source entry: hash of everything in the config that changes how its files read.
     source_config: Vec<String>,
     index: Index,
+    /// Every segment's rows, stacked in the index's order.
     frame: Option<DataFrame>,
+    /// Where each segment starts in `frame`.
+    starts: Vec<usize>,
 }
 
 /// A cached result: what parsing the input would have produced.
@@ -93,9 +112,11 @@ impl Cache {
             source_config,
             index: Index::default(),
             frame: None,
+            starts: Vec::new(),
         };
         if reuse {
             if let Some((index, frame)) = cache.read() {
+                cache.starts = starts(&index.segments);
                 cache.index = index;
                 cache.frame = Some(frame);
             }
@@ -106,17 +127,41 @@ impl Cache {
     fn read(&self) -> Option<(Index, DataFrame)> {
         let index: Index =
             serde_json::from_slice(&std::fs::read(self.dir.join("index.json")).ok()?).ok()?;
-        if index.parser != PARSER_HASH || index.observations.contains('/') {
+        if index.parser != PARSER_HASH || index.segments.is_empty() {
             return None;
         }
-        let file = File::open(self.dir.join(&index.observations)).ok()?;
-        let frame = ParquetReader::new(file).finish().ok()?;
         // Its slices join freshly parsed rows: anything of another shape is a miss.
         let shape = crate::normalize::frame::cached_schema().ok()?;
-        let whole = frame.height() == index.rows
-            && **frame.schema() == shape
-            && crate::normalize::frame::sound(&frame);
-        whole.then_some((index, frame))
+        let mut frame: Option<DataFrame> = None;
+        for seg in &index.segments {
+            if seg.file.contains('/') || seg.file.contains('\\') {
+                return None;
+            }
+            let part = ParquetReader::new(File::open(self.dir.join(&seg.file)).ok()?)
+                .finish()
+                .ok()?;
+            let whole = part.height() == seg.rows
+                && **part.schema() == shape
+                && crate::normalize::frame::sound(&part);
+            if !whole {
+                return None;
+            }
+            match &mut frame {
+                None => frame = Some(part),
+                Some(f) => {
+                    f.vstack_mut_owned(part).ok()?;
+                }
+            }
+        }
+        let entries_fit = index.entries.values().all(|e| {
+            index
+                .segments
+                .get(e.segment)
+                .and_then(|s| e.offset.checked_add(e.len).map(|end| end <= s.rows))
+                .unwrap_or(false)
+        });
+        entries_fit.then_some(())?;
+        Some((index, frame?))
     }
 
     /// The cached rows, as read (`FileResult::cached_rows` index them).
@@ -143,12 +188,13 @@ impl Cache {
     pub fn get(&self, key: &str, sha256: &str) -> Option<Hit> {
         let e = self.index.entries.get(key)?;
         let frame = self.frame.as_ref()?;
-        let end = e.offset.checked_add(e.len)?;
+        let start = self.starts.get(e.segment)?.checked_add(e.offset)?;
+        let end = start.checked_add(e.len)?;
         if e.sha256 != sha256 || end > frame.height() {
             return None;
         }
         // Rows of another input mean an index that does not fit its file.
-        let part = frame.slice(e.offset as i64, e.len);
+        let part = frame.slice(start as i64, e.len);
         let hashes = part.column("source_sha256").ok()?.str().ok()?;
         if !hashes.iter().all(|h| h == Some(sha256)) {
             return None;
@@ -161,7 +207,7 @@ impl Cache {
                 rejects: e.rejects.clone(),
                 notes: e.notes.clone(),
             },
-            rows: e.offset..end,
+            rows: start..end,
         })
     }
 
@@ -187,33 +233,29 @@ impl Cache {
         if unchanged && self.frame.is_some() {
             return None;
         }
-        let mut index = Index {
-            parser: PARSER_HASH.to_string(),
-            ..Index::default()
-        };
-        for r in results {
-            let n = r.rows();
-            if !r.sha256.is_empty() {
-                index.entries.insert(
-                    self.key(r.input.source, &r.sha256),
-                    Entry {
-                        sha256: r.sha256.clone(),
-                        bytes: r.bytes,
-                        encoding: r.encoding.clone(),
-                        error: r.error.clone(),
-                        notes: r.output.notes.clone(),
-                        rejects: r.output.rejects.clone(),
-                        offset: index.rows,
-                        len: n,
-                    },
-                );
+        let (index, rows) = self
+            .appended(results)
+            .unwrap_or_else(|| self.rewritten(results));
+        let df = match rows {
+            Rows::All => frame.select(crate::normalize::frame::cached_columns()),
+            Rows::Parsed(ranges) => {
+                let parts: Vec<DataFrame> = ranges
+                    .iter()
+                    .map(|r| frame.slice(r.start as i64, r.len()))
+                    .collect();
+                if parts.is_empty() {
+                    frame
+                        .clear()
+                        .select(crate::normalize::frame::cached_columns())
+                } else {
+                    crate::model::stack(parts)
+                        .and_then(|df| df.select(crate::normalize::frame::cached_columns()))
+                }
             }
-            index.rows += n;
         }
-        let df = frame
-            .select(crate::normalize::frame::cached_columns())
-            .ok()?;
-        if df.height() != index.rows {
+        .ok()?;
+        let new_rows = index.segments.last().map_or(0, |s| s.rows);
+        if df.height() != new_rows {
             return None;
         }
         let dir = self.dir.clone();
@@ -221,29 +263,155 @@ impl Cache {
             let _ = write(dir, index, df);
         }))
     }
+
+    /// The index of a store that keeps the segments and adds one of the rows parsed
+    /// this run, and where those rows are in the run's frame; none when the cache
+    /// should be written whole (nothing to keep, too many segments or unused rows).
+    fn appended(&self, results: &[FileResult]) -> Option<(Index, Rows)> {
+        self.frame.as_ref()?;
+        let old = &self.index.segments;
+        let mut live = vec![0usize; old.len()];
+        let mut kept: BTreeMap<String, Entry> = BTreeMap::new();
+        let mut fresh: Vec<(String, Entry)> = Vec::new();
+        let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+        let (mut at, mut new_rows) = (0usize, 0usize);
+        for r in results {
+            let n = r.rows();
+            if !r.sha256.is_empty() {
+                let key = self.key(r.input.source, &r.sha256);
+                match (r.cached, self.index.entries.get(&key)) {
+                    (true, Some(e)) => {
+                        if !kept.contains_key(&key) {
+                            *live.get_mut(e.segment)? += e.len;
+                        }
+                        kept.insert(key, e.clone());
+                    }
+                    (true, None) => return None,
+                    (false, _) => {
+                        fresh.push((key, entry(r, usize::MAX, new_rows, n)));
+                        ranges.push(at..at + n);
+                        new_rows += n;
+                    }
+                }
+            }
+            at += n;
+        }
+        // Segments no entry uses any more are dropped; the others keep their order.
+        let mut renumber = vec![None; old.len()];
+        let mut segments = Vec::new();
+        for (i, s) in old.iter().enumerate() {
+            if kept.values().any(|e| e.segment == i) {
+                renumber[i] = Some(segments.len());
+                segments.push(s.clone());
+            }
+        }
+        let dead: usize =
+            segments.iter().map(|s| s.rows).sum::<usize>() - live.iter().sum::<usize>();
+        let total = segments.iter().map(|s| s.rows).sum::<usize>() + new_rows;
+        if segments.len() + 1 > MAX_SEGMENTS || dead as f64 > MAX_DEAD_SHARE * total as f64 {
+            return None;
+        }
+        let mut entries = BTreeMap::new();
+        for (k, mut e) in kept {
+            e.segment = renumber[e.segment]?;
+            entries.insert(k, e);
+        }
+        let last = segments.len();
+        for (k, mut e) in fresh {
+            e.segment = last;
+            entries.insert(k, e);
+        }
+        segments.push(Segment {
+            file: String::new(),
+            rows: new_rows,
+        });
+        let index = Index {
+            parser: PARSER_HASH.to_string(),
+            segments,
+            entries,
+        };
+        Some((index, Rows::Parsed(ranges)))
+    }
+
+    /// The index of a store that writes every row of this run as one segment.
+    fn rewritten(&self, results: &[FileResult]) -> (Index, Rows) {
+        let mut entries = BTreeMap::new();
+        let mut rows = 0;
+        for r in results {
+            let n = r.rows();
+            if !r.sha256.is_empty() {
+                entries.insert(self.key(r.input.source, &r.sha256), entry(r, 0, rows, n));
+            }
+            rows += n;
+        }
+        let index = Index {
+            parser: PARSER_HASH.to_string(),
+            segments: vec![Segment {
+                file: String::new(),
+                rows,
+            }],
+            entries,
+        };
+        (index, Rows::All)
+    }
 }
 
-/// Writes the cache's frame under a new name, then the index that names it, then
-/// removes the older files: a crash at any point leaves a readable cache or none.
+/// Which of a run's rows go into the segment a store writes.
+enum Rows {
+    All,
+    /// Those of the inputs parsed this run (their ranges in the run's frame).
+    Parsed(Vec<std::ops::Range<usize>>),
+}
+
+/// The entry of one input whose rows are at `offset` in segment `segment`.
+fn entry(r: &FileResult, segment: usize, offset: usize, len: usize) -> Entry {
+    Entry {
+        sha256: r.sha256.clone(),
+        bytes: r.bytes,
+        encoding: r.encoding.clone(),
+        error: r.error.clone(),
+        notes: r.output.notes.clone(),
+        rejects: r.output.rejects.clone(),
+        segment,
+        offset,
+        len,
+    }
+}
+
+/// Where each segment starts in the stacked frame.
+fn starts(segments: &[Segment]) -> Vec<usize> {
+    segments
+        .iter()
+        .scan(0usize, |at, s| {
+            let start = *at;
+            *at += s.rows;
+            Some(start)
+        })
+        .collect()
+}
+
+/// Writes the index's last segment (`df`) under a new name, then the index that names
+/// it, then removes the files the index no longer names: a crash at any point leaves a
+/// readable cache or none.
 fn write(dir: PathBuf, mut index: Index, mut df: DataFrame) -> Option<()> {
     std::fs::create_dir_all(&dir).ok()?;
     let generation = hex(&Sha256::digest(
         format!("{:?}{}", std::time::SystemTime::now(), std::process::id()).as_bytes(),
     ))[..16]
         .to_string();
-    index.observations = format!("observations-{generation}.parquet");
-    let path = dir.join(&index.observations);
+    let file = format!("observations-{generation}.parquet");
+    let path = dir.join(&file);
     ParquetWriter::new(BufWriter::new(File::create(&path).ok()?))
         .with_compression(ParquetCompression::Lz4Raw)
         .finish(&mut df)
         .ok()?;
+    index.segments.last_mut()?.file = file;
     let tmp = dir.join("index.json.tmp");
     std::fs::write(&tmp, serde_json::to_vec(&index).ok()?).ok()?;
     std::fs::rename(&tmp, dir.join("index.json")).ok()?;
-    // Older generations are no longer indexed.
     for e in std::fs::read_dir(&dir).ok()?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if name != index.observations && name != "index.json" {
+        if name != "index.json" && !index.segments.iter().any(|s| s.file == name) {
             let _ = std::fs::remove_file(e.path());
         }
     }
