@@ -651,9 +651,7 @@ pub fn frame_of<T: Table + Sync>(rows: &[&T]) -> PolarsResult<DataFrame> {
         .par_chunks(SLICE)
         .map(T::to_frame_refs)
         .collect::<PolarsResult<_>>()?;
-    let mut df = stack(parts)?;
-    df.rechunk_mut_par();
-    Ok(df)
+    concat(&parts)
 }
 
 /// A table's frame built from another's rows: every column of `T` that `source` has under
@@ -807,6 +805,38 @@ pub fn take_rows(df: &DataFrame, rows: Vec<IdxSize>) -> PolarsResult<DataFrame> 
     df.take(&IdxCa::from_vec("row".into(), rows))
 }
 
+/// Frames of one schema, one after another, joined into one chunk per column; the
+/// columns are joined in parallel. (Stacking a run's 2,400 input frames one frame
+/// after another took 15 ms on one core before the joining could start.)
+pub fn concat(parts: &[DataFrame]) -> PolarsResult<DataFrame> {
+    use rayon::prelude::*;
+    let first = parts
+        .first()
+        .ok_or_else(|| polars_err!(ComputeError: "no frames to stack"))?;
+    if parts.iter().any(|p| p.width() != first.width()) {
+        return Err(polars_err!(ShapeMismatch: "frames to stack differ in their columns"));
+    }
+    let height = parts.iter().map(DataFrame::height).sum();
+    let columns = (0..first.width())
+        .into_par_iter()
+        .map(|i| {
+            let mut s = first.columns()[i].as_materialized_series().clone();
+            for p in &parts[1..] {
+                let c = p
+                    .columns()
+                    .get(i)
+                    .filter(|c| c.name() == s.name())
+                    .ok_or_else(
+                        || polars_err!(ShapeMismatch: "frames to stack differ in their columns"),
+                    )?;
+                s.append(c.as_materialized_series())?;
+            }
+            Ok(s.rechunk().into_column())
+        })
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    DataFrame::new(height, columns)
+}
+
 /// Frames of one schema, one after another (each keeps its chunks).
 pub fn stack(parts: impl IntoIterator<Item = DataFrame>) -> PolarsResult<DataFrame> {
     let mut parts = parts.into_iter();
@@ -865,6 +895,37 @@ pub(crate) fn test_fact(entity: &str, value: Option<f64>, yoy: Option<f64>) -> F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Joined column by column, frames give the rows stacking them gives, in one chunk;
+    /// frames of other columns are refused.
+    #[test]
+    fn concat_joins_frames_as_stacking_does_in_one_chunk() {
+        let facts: Vec<Fact> = (0..7)
+            .map(|i| {
+                test_fact(
+                    &format!("p{i}"),
+                    Some(i as f64),
+                    (i % 2 == 0).then_some(1.5),
+                )
+            })
+            .collect();
+        let parts: Vec<DataFrame> = facts
+            .chunks(3)
+            .map(|c| Fact::to_frame(c).unwrap())
+            .collect();
+        let joined = concat(&parts).unwrap();
+        assert!(joined.equals_missing(&stack(parts.clone()).unwrap()));
+        assert!(joined.equals_missing(&Fact::to_frame(&facts).unwrap()));
+        assert!(joined.columns().iter().all(|c| c.n_chunks() == 1));
+        let narrower = parts[1].drop("unit").unwrap();
+        assert!(concat(&[parts[0].clone(), narrower]).is_err());
+        let renamed = parts[1]
+            .clone()
+            .rename("unit", "units".into())
+            .unwrap()
+            .clone();
+        assert!(concat(&[parts[0].clone(), renamed]).is_err());
+    }
 
     #[test]
     fn a_fact_read_in_place_is_the_fact_written() {

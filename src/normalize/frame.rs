@@ -110,14 +110,13 @@ pub fn gather(results: &[FileResult], cached: Option<&DataFrame>) -> PolarsResul
     let mut df = if parts.is_empty() {
         fresh(&[])?
     } else {
-        crate::model::stack(parts)?
+        crate::model::concat(&parts)?
     };
     let mtime: Vec<i64> = results
         .iter()
         .flat_map(|r| std::iter::repeat_n(r.mtime, r.rows()))
         .collect();
     df.with_column(Column::from(Series::new(MTIME.into(), mtime)))?;
-    df.rechunk_mut_par();
     Ok(df)
 }
 
