@@ -117,15 +117,39 @@ impl PendingRun {
     }
 }
 
+/// Flushes every file under `dir` to disk, the partitions' files under their `year=`
+/// folders included, then the folders themselves: only then may a rename make the
+/// run visible, or a power cut could leave `current` pointing at empty files.
 fn sync_dir_files(dir: &Path) -> Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let e = e?;
-        if e.file_type()?.is_file() {
-            File::open(e.path())?.sync_all()?;
-        }
+    use rayon::prelude::*;
+    let (files, dirs) = tree(dir)?;
+    files
+        .par_iter()
+        .try_for_each(|f| File::open(f).and_then(|f| f.sync_all()))
+        .with_context(|| format!("flushing the files of {} to disk", dir.display()))?;
+    for d in dirs.iter().rev() {
+        sync_dir(d);
     }
-    sync_dir(dir);
     Ok(())
+}
+
+/// The files under `dir` and its folders (`dir` first, each folder before the ones in it).
+fn tree(dir: &Path) -> std::io::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let (mut files, mut dirs) = (Vec::new(), vec![dir.to_path_buf()]);
+    let mut i = 0;
+    while i < dirs.len() {
+        for e in std::fs::read_dir(&dirs[i])? {
+            let e = e?;
+            let t = e.file_type()?;
+            if t.is_file() {
+                files.push(e.path());
+            } else if t.is_dir() {
+                dirs.push(e.path());
+            }
+        }
+        i += 1;
+    }
+    Ok((files, dirs))
 }
 
 fn sync_dir(dir: &Path) {
@@ -177,5 +201,39 @@ pub fn prune(out_dir: &Path, keep: usize) {
                 let _ = std::fs::remove_file(e.path());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What is flushed before a run is renamed into place: the partitions' files under
+    /// their `year=` folders too, and every folder, outermost first.
+    #[test]
+    fn every_file_of_a_run_is_flushed_partitions_included() {
+        let d = tempfile::tempdir().unwrap();
+        let run = d.path();
+        let part = run.join("observations/year=2024");
+        std::fs::create_dir_all(&part).unwrap();
+        for f in [
+            run.join("facts.parquet"),
+            run.join("run.json"),
+            part.join("part-0.parquet"),
+        ] {
+            std::fs::write(f, b"x").unwrap();
+        }
+        let (mut files, dirs) = tree(run).unwrap();
+        files.sort();
+        assert_eq!(
+            files,
+            [
+                run.join("facts.parquet"),
+                part.join("part-0.parquet"),
+                run.join("run.json"),
+            ]
+        );
+        assert_eq!(dirs, [run.to_path_buf(), run.join("observations"), part]);
+        sync_dir_files(run).unwrap();
     }
 }
