@@ -212,6 +212,15 @@ fn progress_bar_only_on_a_terminal() {
     assert!(!String::from_utf8_lossy(&quiet.stdout).contains(" files "));
 }
 
+/// The inputs the last run parsed (not taken from the cache).
+fn parsed(s: &Scratch) -> Vec<String> {
+    cached_flags(s)
+        .into_iter()
+        .filter(|(_, c)| !c)
+        .map(|(p, _)| p)
+        .collect()
+}
+
 fn cached_flags(s: &Scratch) -> Vec<(String, bool)> {
     let run: serde_json::Value =
         serde_json::from_slice(&std::fs::read(s.current().join("run.json")).unwrap()).unwrap();
@@ -261,12 +270,7 @@ fn incremental_reruns_parse_only_what_changed() {
     )
     .unwrap();
     assert_eq!(s.run(&[]).status.code(), Some(0));
-    let parsed: Vec<String> = cached_flags(&s)
-        .into_iter()
-        .filter(|(_, c)| !c)
-        .map(|(p, _)| p)
-        .collect();
-    assert_eq!(parsed, ["data/csv/江州高新区_2024年1-8月_utf8.csv"]);
+    assert_eq!(parsed(&s), ["data/csv/江州高新区_2024年1-8月_utf8.csv"]);
     let incremental = tables(&s.current());
     assert!(incremental != first, "the corrected figure is published");
     let out = parkstat()
@@ -341,13 +345,8 @@ fn the_cache_appends_what_a_rerun_parsed_and_compacts_unused_rows() {
         )
         .unwrap();
         assert_eq!(s.run(&[]).status.code(), Some(0));
-        let parsed: Vec<String> = cached_flags(&s)
-            .into_iter()
-            .filter(|(_, c)| !c)
-            .map(|(p, _)| p)
-            .collect();
         assert_eq!(
-            parsed,
+            parsed(&s),
             ["data/csv/江州高新区_2024年1-8月_utf8.csv"],
             "change {k}"
         );
@@ -403,12 +402,7 @@ fn the_cache_appends_what_a_rerun_parsed_and_compacts_unused_rows() {
         bytes.extend_from_slice(b"\n");
         std::fs::write(&path, bytes).unwrap();
         assert_eq!(s.run(&[]).status.code(), Some(0));
-        let parsed: Vec<String> = cached_flags(&s)
-            .into_iter()
-            .filter(|(_, c)| !c)
-            .map(|(p, _)| p)
-            .collect();
-        assert_eq!(parsed, [format!("data/csv/{name}")]);
+        assert_eq!(parsed(&s), [format!("data/csv/{name}")]);
         let now = segments();
         let rows: u64 = now.iter().map(|g| g.1).sum();
         assert!(

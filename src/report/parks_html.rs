@@ -92,15 +92,8 @@ fn svg(out: &mut String, p: &Park, c: &ChartView, g: &Chart) {
     year(out, c.year);
     out.push_str("\">\n");
     for t in &g.y_ticks {
-        out.push_str("<line x1=\"");
-        number(out, g.plot_left);
-        out.push_str("\" x2=\"");
-        number(out, g.plot_right);
-        out.push_str("\" y1=\"");
-        rounded(out, t.pos);
-        out.push_str("\" y2=\"");
-        rounded(out, t.pos);
-        out.push_str("\" stroke=\"#eef1f4\"/><text x=\"");
+        across(out, g, t.pos, "#eef1f4");
+        out.push_str("<text x=\"");
         number(out, g.plot_left - 4.0);
         out.push_str("\" y=\"");
         rounded(out, t.pos + 3.0);
@@ -117,15 +110,8 @@ fn svg(out: &mut String, p: &Park, c: &ChartView, g: &Chart) {
         text(out, &t.label);
         out.push_str("</text>\n");
     }
-    out.push_str("<line x1=\"");
-    number(out, g.plot_left);
-    out.push_str("\" x2=\"");
-    number(out, g.plot_right);
-    out.push_str("\" y1=\"");
-    rounded(out, g.zero_y);
-    out.push_str("\" y2=\"");
-    rounded(out, g.zero_y);
-    out.push_str("\" stroke=\"#8a94a3\"/>\n");
+    across(out, g, g.zero_y, "#8a94a3");
+    out.push('\n');
     for b in &g.bars {
         out.push_str("<rect x=\"");
         rounded(out, b.x);
@@ -184,6 +170,19 @@ fn svg(out: &mut String, p: &Park, c: &ChartView, g: &Chart) {
         out.push_str("</text>\n");
     }
     out.push_str("</svg>\n");
+}
+
+/// A line across the plot at height `y`.
+fn across(out: &mut String, g: &Chart, y: f64, stroke: &str) {
+    out.push_str("<line x1=\"");
+    number(out, g.plot_left);
+    out.push_str("\" x2=\"");
+    number(out, g.plot_right);
+    out.push_str("\" y1=\"");
+    rounded(out, y);
+    out.push_str("\" y2=\"");
+    rounded(out, y);
+    let _ = write!(out, "\" stroke=\"{stroke}\"/>");
 }
 
 fn points(out: &mut String, points: &[super::chart::Point], r: &str, fill: &str) {
