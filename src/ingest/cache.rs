@@ -160,7 +160,9 @@ impl Cache {
                 .and_then(|s| e.offset.checked_add(e.len).map(|end| end <= s.rows))
                 .unwrap_or(false)
         });
-        entries_fit.then_some(())?;
+        if !entries_fit {
+            return None;
+        }
         Some((index, frame?))
     }
 
@@ -270,7 +272,9 @@ impl Cache {
     fn appended(&self, results: &[FileResult]) -> Option<(Index, Rows)> {
         self.frame.as_ref()?;
         let old = &self.index.segments;
+        // Rows each old segment still serves, and whether any entry still uses it.
         let mut live = vec![0usize; old.len()];
+        let mut used = vec![false; old.len()];
         let mut kept: BTreeMap<String, Entry> = BTreeMap::new();
         let mut fresh: Vec<(String, Entry)> = Vec::new();
         let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
@@ -283,6 +287,7 @@ impl Cache {
                     (true, Some(e)) => {
                         if !kept.contains_key(&key) {
                             *live.get_mut(e.segment)? += e.len;
+                            used[e.segment] = true;
                         }
                         kept.insert(key, e.clone());
                     }
@@ -300,13 +305,17 @@ impl Cache {
         let mut renumber = vec![None; old.len()];
         let mut segments = Vec::new();
         for (i, s) in old.iter().enumerate() {
-            if kept.values().any(|e| e.segment == i) {
+            if used[i] {
                 renumber[i] = Some(segments.len());
                 segments.push(s.clone());
             }
         }
-        let dead: usize =
-            segments.iter().map(|s| s.rows).sum::<usize>() - live.iter().sum::<usize>();
+        // Saturating: entries of a damaged index may overlap and count rows twice.
+        let dead = segments
+            .iter()
+            .map(|s| s.rows)
+            .sum::<usize>()
+            .saturating_sub(live.iter().sum());
         let total = segments.iter().map(|s| s.rows).sum::<usize>() + new_rows;
         if segments.len() + 1 > MAX_SEGMENTS || dead as f64 > MAX_DEAD_SHARE * total as f64 {
             return None;
