@@ -47,7 +47,7 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
                 .push(format!("sheet `{}` is hidden: skipped", meta.name));
             continue;
         }
-        let range = match sheet_range(&mut wb, &meta.name, ctx.limits.max_sheet_cells) {
+        let (range, percent) = match sheet_range(&mut wb, &meta.name, ctx.limits.max_sheet_cells) {
             Ok(r) => r,
             Err(Bounded::Over(e)) => return Err(e),
             Err(Bounded::Unreadable(e)) => {
@@ -66,8 +66,8 @@ pub fn read(bytes: Vec<u8>, file_name: &str, ctx: &SourceContext) -> Result<File
         any_cells = true;
         layout::validate(&g, &ctx.sheet)?;
         let sl = layout::detect(&g, &ctx.dicts.layout, &ctx.dicts.indicators, &ctx.sheet);
-        if let (Some(sl), Sheets::Xlsx(x)) = (&sl, &mut wb) {
-            mark_percent_cells(&mut g, sl, x);
+        if let Some(sl) = &sl {
+            mark_percent_cells(&mut g, sl, &percent);
         }
         read_sheet(&g, sl, file_name, ctx, &mut out);
     }
@@ -85,26 +85,28 @@ enum Bounded {
 
 /// A sheet's cells, refusing sheets whose bounding box is past the limit before any
 /// grid of that size is allocated (two cells at A1 and XFD1048576 make 1.7·10¹⁰).
+/// With them, for xlsx, the (row, column) of each number shown in percent (its
+/// number format has `%`), read in the same pass: a second pass over the sheet
+/// for its styles cost a tenth of reading a workbook.
 fn sheet_range(
     wb: &mut Sheets<Cursor<Vec<u8>>>,
     name: &str,
     max_cells: u64,
-) -> Result<calamine::Range<calamine::Data>, Bounded> {
+) -> Result<(calamine::Range<calamine::Data>, Vec<(u32, u32)>), Bounded> {
     let over = |rows: u64, cols: u64| {
         Bounded::Over(format!(
             "sheet `{name}` spans {rows} rows × {cols} columns, over the limit of {max_cells} cells; raise [limits] max_sheet_cells if it is meant"
         ))
     };
+    let unreadable = |e: &dyn std::fmt::Display| Bounded::Unreadable(e.to_string());
+    let mut percent = Vec::new();
     // xlsx and xlsb stream their cells: the bounding box is checked as they come.
+    // `$next` gives the next cell and whether its format shows it in percent.
     macro_rules! bounded {
-        ($reader:expr) => {{
-            let mut reader = $reader.map_err(|e| Bounded::Unreadable(e.to_string()))?;
+        ($next:expr) => {{
             let mut cells = Vec::new();
             let (mut r0, mut r1, mut c0, mut c1) = (u32::MAX, 0u32, u32::MAX, 0u32);
-            while let Some(cell) = reader
-                .next_cell()
-                .map_err(|e| Bounded::Unreadable(e.to_string()))?
-            {
+            while let Some((cell, shown_in_percent)) = $next.map_err(|e| unreadable(&e))? {
                 let (r, c) = cell.get_position();
                 let value: calamine::Data = cell.get_value().clone().into();
                 if value == calamine::Data::Empty {
@@ -115,23 +117,50 @@ fn sheet_range(
                 if rows.saturating_mul(cols) > max_cells {
                     return Err(over(rows, cols));
                 }
+                if shown_in_percent
+                    && matches!(value, calamine::Data::Float(_) | calamine::Data::Int(_))
+                {
+                    percent.push((r, c));
+                }
                 cells.push(calamine::Cell::new((r, c), value));
             }
             calamine::Range::from_sparse(cells)
         }};
     }
     let range = match wb {
-        Sheets::Xlsx(x) => bounded!(x.worksheet_cells_reader(name)),
-        Sheets::Xlsb(x) => bounded!(x.worksheet_cells_reader(name)),
-        _ => wb
-            .worksheet_range(name)
-            .map_err(|e| Bounded::Unreadable(e.to_string()))?,
+        Sheets::Xlsx(x) => {
+            let mut reader = x.worksheet_cells_reader(name).map_err(|e| unreadable(&e))?;
+            bounded!(reader.next_cell_with_style_id().map(|next| {
+                next.map(|(cell, style)| {
+                    let shown_in_percent = percent_format(reader.styles(), style);
+                    (cell, shown_in_percent)
+                })
+            }))
+        }
+        Sheets::Xlsb(x) => {
+            let mut reader = x.worksheet_cells_reader(name).map_err(|e| unreadable(&e))?;
+            bounded!(reader
+                .next_cell()
+                .map(|next| next.map(|cell| (cell, false))))
+        }
+        _ => wb.worksheet_range(name).map_err(|e| unreadable(&e))?,
     };
     let (rows, cols) = (range.height() as u64, range.width() as u64);
     if rows.saturating_mul(cols) > max_cells {
         return Err(over(rows, cols));
     }
-    Ok(range)
+    percent.sort_unstable();
+    Ok((range, percent))
+}
+
+/// Whether the cell format `style` shows a number in percent. A cell with no format
+/// of its own (id 0), or an id past the workbook's formats, has the default one.
+fn percent_format(styles: &[calamine::Style], style: usize) -> bool {
+    styles
+        .get(style)
+        .or_else(|| styles.first())
+        .and_then(|s| s.number_format.as_ref())
+        .is_some_and(|f| f.format_code.contains('%'))
 }
 
 /// The sizes a zip's members declare (the reader inflates no more than that): a
@@ -257,9 +286,13 @@ fn cell_value(
     }
 }
 
-/// calamine gives a percent-formatted cell as 0.125: read the cell's number format where it
-/// matters (a growth or % column holding a number under 1.5) and mark those shown with `%`.
-fn mark_percent_cells(g: &mut Grid, sl: &SheetLayout, x: &mut calamine::Xlsx<Cursor<Vec<u8>>>) {
+/// calamine gives a percent-formatted cell as 0.125: where it matters (a growth or %
+/// column holding a number under 1.5), a cell whose format shows it with `%` (`percent`,
+/// absolute positions in order) is marked so.
+fn mark_percent_cells(g: &mut Grid, sl: &SheetLayout, percent: &[(u32, u32)]) {
+    if percent.is_empty() {
+        return;
+    }
     let pct_cols: Vec<usize> = sl
         .cols
         .iter()
@@ -276,19 +309,9 @@ fn mark_percent_cells(g: &mut Grid, sl: &SheetLayout, x: &mut calamine::Xlsx<Cur
         .flat_map(|r| pct_cols.iter().map(move |&c| (r, c)))
         .filter(|&(r, c)| matches!(g.get(r, c), Cell::Number(f) if *f != 0.0 && f.abs() < 1.5))
         .collect();
-    if candidates.is_empty() {
-        return;
-    }
-    let Ok(styles) = x.worksheet_style(&g.name) else {
-        return;
-    };
     for (r, c) in candidates {
         let abs = (g.origin.0 + r as u32, g.origin.1 + c as u32);
-        if styles
-            .get(abs)
-            .and_then(|s| s.number_format.as_ref())
-            .is_some_and(|f| f.format_code.contains('%'))
-        {
+        if percent.binary_search(&abs).is_ok() {
             g.set_percent(r, c);
         }
     }
