@@ -15,6 +15,7 @@ use regex::Regex;
 use super::{FileOutput, SourceContext};
 use crate::config::pipeline::EntityDef;
 use crate::normalize::figure::Figure;
+use crate::normalize::indicator::IndicatorDef;
 use crate::normalize::label::fold;
 use crate::normalize::number::{parse_cell_number, Decimal};
 use crate::normalize::period::Period;
@@ -356,6 +357,25 @@ fn read_sheet(
         period: has(Col::Period),
         year: has(Col::Year),
     };
+    let value_cols: Vec<(usize, Col, Option<&str>)> = sl
+        .cols
+        .iter()
+        .filter(|(_, c)| {
+            matches!(
+                c,
+                Col::Month(_) | Col::Ytd(_) | Col::Prior(_) | Col::Yoy(_) | Col::Value
+            )
+        })
+        .map(|&(col, role)| {
+            let header = sl
+                .col_indicator
+                .iter()
+                .find(|(c, _)| *c == col)
+                .map(|(_, l)| l.as_str());
+            (col, role, header)
+        })
+        .collect();
+    let mut memo = Memo::default();
     for r in sl.first_data_row..g.rows {
         if g.row_is_empty(r) {
             continue;
@@ -372,11 +392,12 @@ fn read_sheet(
             g,
             &sl,
             r,
-            &cols,
+            (&cols, &value_cols),
             sheet_entity.as_ref(),
             t_year,
             t_month,
             ctx,
+            &mut memo,
             out,
         );
     }
@@ -398,16 +419,28 @@ struct ValueCol<'a> {
     label: &'a str,
 }
 
+/// A cell's number as `cell_value` reads it.
+type Parsed = Result<Option<(Decimal, String, bool)>, String>;
+
+/// What the rows of one sheet look up again and again: the indicator of a label and
+/// the park a name resolves to (most rows of a sheet share them).
+#[derive(Default)]
+struct Memo<'g, 'd> {
+    labels: std::collections::HashMap<&'g str, (Option<&'d IndicatorDef>, Option<String>)>,
+    entities: std::collections::HashMap<&'g str, Option<EntityDef>>,
+}
+
 #[allow(clippy::too_many_arguments)]
-fn read_row(
-    g: &Grid,
-    sl: &SheetLayout,
+fn read_row<'g, 'd>(
+    g: &'g Grid,
+    sl: &'g SheetLayout,
     r: usize,
-    cols: &Cols,
+    (cols, value_cols): (&Cols, &[(usize, Col, Option<&'g str>)]),
     sheet_entity: Option<&EntityDef>,
     year: Option<i32>,
     month: Option<u8>,
-    ctx: &SourceContext,
+    ctx: &'d SourceContext,
+    memo: &mut Memo<'g, 'd>,
     out: &mut FileOutput,
 ) {
     let layout = &ctx.dicts.layout;
@@ -415,46 +448,44 @@ fn read_row(
         .indicator
         .and_then(|c| g.get(r, c).text())
         .unwrap_or("");
-    let values: Vec<ValueCol> = sl
-        .cols
+    let values: Vec<ValueCol> = value_cols
         .iter()
-        .filter(|(_, c)| {
-            matches!(
-                c,
-                Col::Month(_) | Col::Ytd(_) | Col::Prior(_) | Col::Yoy(_) | Col::Value
-            )
-        })
-        .map(|&(col, role)| ValueCol {
+        .map(|&(col, role, header)| ValueCol {
             col,
             role,
-            label: sl
-                .col_indicator
-                .iter()
-                .find(|(c, _)| *c == col)
-                .map(|(_, l)| l.as_str())
-                .unwrap_or(row_label),
+            label: header.unwrap_or(row_label),
         })
         .collect();
-    let figure_cells: Vec<&ValueCol> = values
+    // Each value cell read once; `parsed[i]` is `values[i]`'s.
+    let parsed: Vec<Parsed> = values
         .iter()
-        .filter(|v| !matches!(cell_value(g.get(r, v.col), layout), Ok(None)))
+        .map(|v| cell_value(g.get(r, v.col), layout))
         .collect();
-    if figure_cells.is_empty() {
+    let parsed_at = |col: usize| -> &Parsed {
+        let i = values.iter().position(|v| v.col == col).unwrap_or(0);
+        &parsed[i]
+    };
+    if parsed.iter().all(|p| matches!(p, Ok(None))) {
         return;
     }
-    let reject = |out: &mut FileOutput, v: &ValueCol, reason: &str| {
-        let cell = g.get(r, v.col);
-        let mut rej = ctx
-            .src
-            .reject(g.locator(r, v.col), cell_raw(cell), reason.to_string());
-        rej.value = cell_value(cell, layout)
+    let reject = |out: &mut FileOutput, i: usize, reason: &str| {
+        let v = &values[i];
+        let mut rej = ctx.src.reject(
+            g.locator(r, v.col),
+            cell_raw(g.get(r, v.col)),
+            reason.to_string(),
+        );
+        rej.value = parsed[i]
+            .as_ref()
             .ok()
-            .flatten()
+            .and_then(|x| x.as_ref())
             .map(|x| x.0.to_f64());
         out.rejects.push(rej);
     };
     let reject_all = |out: &mut FileOutput, reason: &str| {
-        figure_cells.iter().for_each(|v| reject(out, v, reason))
+        (0..values.len())
+            .filter(|&i| !matches!(parsed[i], Ok(None)))
+            .for_each(|i| reject(out, i, reason))
     };
     // A total row is the sum of the rows above it, not a figure of a park.
     let is_total = |t: &str| {
@@ -475,7 +506,9 @@ fn read_row(
         );
     }
     let entity = match cols.entity {
-        Some(c) => match g.get(r, c).text().map(str::trim).filter(|t| !t.is_empty()).and_then(|t| ctx.entities.resolve(t)) {
+        Some(c) => match g.get(r, c).text().map(str::trim).filter(|t| !t.is_empty()).and_then(|t| {
+            memo.entities.entry(t).or_insert_with(|| ctx.entities.resolve(t)).clone()
+        }) {
             Some(e) => e,
             None => return reject_all(out, "unknown park in this row: add it (or an alias) to [[entities]] in the pipeline"),
         },
@@ -537,11 +570,11 @@ fn read_row(
             .or(if same.len() == 1 { same.first() } else { None })
             .map(|v| v.col)
     };
-    for v in &values {
+    for (i, v) in values.iter().enumerate() {
         let cell = g.get(r, v.col);
-        let locator = g.locator(r, v.col);
-        let parsed = match cell_value(cell, layout) {
-            Ok(x) => x,
+        let (d, raw, percent) = match &parsed[i] {
+            Ok(Some(x)) => x.clone(),
+            Ok(None) => continue,
             Err(reason) => {
                 // A bad growth cell beside a cumulative value is reported with that value.
                 let reported_with_ytd = matches!(v.role, Col::Yoy(_))
@@ -550,26 +583,30 @@ fn read_row(
                         &|c| matches!(c, Col::Ytd(_) | Col::Value),
                         Col::Ytd(None),
                     )
-                    .is_some_and(|c| matches!(cell_value(g.get(r, c), layout), Ok(Some(_))));
+                    .is_some_and(|c| matches!(parsed_at(c), Ok(Some(_))));
                 if !reported_with_ytd {
-                    out.rejects
-                        .push(ctx.src.reject(locator, cell_raw(cell), reason));
+                    out.rejects.push(ctx.src.reject(
+                        g.locator(r, v.col),
+                        cell_raw(cell),
+                        reason.clone(),
+                    ));
                 }
                 continue;
             }
         };
-        let Some((d, raw, percent)) = parsed else {
-            continue;
-        };
         if v.label.trim().is_empty() {
-            reject(out, v, "a figure in a row with no indicator label");
+            reject(out, i, "a figure in a row with no indicator label");
             continue;
         }
-        let (indicator, unit_in_label) = ctx.dicts.indicators.lookup_label(v.label);
+        let (indicator, unit_in_label) = memo
+            .labels
+            .entry(v.label)
+            .or_insert_with(|| ctx.dicts.indicators.lookup_label(v.label))
+            .clone();
         let Some(indicator) = indicator else {
             reject(
                 out,
-                v,
+                i,
                 &format!(
                     "unmapped indicator `{}`: add it as a synonym in pipelines/indicators.toml",
                     v.label.trim()
@@ -585,7 +622,7 @@ fn read_row(
         let Some(m) = m else {
             reject(
                 out,
-                v,
+                i,
                 "unknown month: the title, header, sheet name and file name name none",
             );
             continue;
@@ -603,9 +640,7 @@ fn read_row(
                     &|c| matches!(c, Col::Ytd(_) | Col::Value),
                     Col::Ytd(gm),
                 );
-                if ytd
-                    .is_some_and(|c| !matches!(cell_value(g.get(r, c), layout), Ok(None) | Err(_)))
-                {
+                if ytd.is_some_and(|c| !matches!(parsed_at(c), Ok(None) | Err(_))) {
                     continue;
                 }
                 (None, String::new(), Some(d.to_f64()))
@@ -614,7 +649,7 @@ fn read_row(
                 if percent && indicator.unit != "%" {
                     reject(
                         out,
-                        v,
+                        i,
                         &format!(
                             "a % value for {}, which is measured in {}",
                             indicator.name, indicator.unit
@@ -624,14 +659,14 @@ fn read_row(
                 }
                 let yoy = if matches!(v.role, Col::Ytd(_) | Col::Value) {
                     match find(v.label, &|c| matches!(c, Col::Yoy(_)), Col::Yoy(gm))
-                        .map(|c| (c, cell_value(g.get(r, c), layout)))
+                        .map(|c| (c, parsed_at(c)))
                     {
                         Some((_, Ok(Some((y, _, _))))) => Some(y.to_f64()),
                         Some((c, Err(reason))) => {
                             out.rejects.push(ctx.src.reject(
                                 g.locator(r, c),
                                 cell_raw(g.get(r, c)),
-                                reason,
+                                reason.clone(),
                             ));
                             None
                         }
@@ -664,7 +699,7 @@ fn read_row(
                 v.label.to_string(),
                 y,
                 period,
-                locator,
+                g.locator(r, v.col),
                 v.label.trim().into(),
             )
         };
