@@ -126,12 +126,14 @@ impl Grid {
 
     /// `Sheet!D7` for a grid position.
     pub fn locator(&self, r: usize, c: usize) -> String {
-        format!(
-            "{}!{}{}",
-            self.name,
-            col_letters(self.origin.1 as usize + c),
-            self.origin.0 as usize + r + 1
-        )
+        use std::fmt::Write;
+        // One per figure of a workbook: built in place, not through `format!`.
+        let mut s = String::with_capacity(self.name.len() + 12);
+        s.push_str(&self.name);
+        s.push('!');
+        push_col_letters(&mut s, self.origin.1 as usize + c);
+        let _ = write!(s, "{}", self.origin.0 as usize + r + 1);
+        s
     }
 
     /// The non-empty texts of a row, in order.
@@ -150,17 +152,25 @@ impl Grid {
 }
 
 /// `A`, `Z`, `AA` … for a 0-based column.
-pub fn col_letters(mut c: usize) -> String {
-    let mut s = Vec::new();
+pub fn col_letters(c: usize) -> String {
+    let mut s = String::new();
+    push_col_letters(&mut s, c);
+    s
+}
+
+/// Appends the letters of column `c` (0 → `A`, 26 → `AA`).
+fn push_col_letters(s: &mut String, mut c: usize) {
+    let mut letters = [0u8; 16];
+    let mut n = 0;
     loop {
-        s.push(b'A' + (c % 26) as u8);
-        if c < 26 {
+        letters[n] = b'A' + (c % 26) as u8;
+        n += 1;
+        if c < 26 || n == letters.len() {
             break;
         }
         c = c / 26 - 1;
     }
-    s.reverse();
-    String::from_utf8(s).unwrap_or_default()
+    s.extend(letters[..n].iter().rev().map(|&b| char::from(b)));
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::io::Cursor;
 use std::sync::LazyLock;
 
 use calamine::{open_workbook_auto_from_rs, Reader, SheetVisible, Sheets};
+use polars::prelude::PlHashMap;
 use regex::Regex;
 
 use super::{FileOutput, SourceContext};
@@ -426,8 +427,8 @@ type Parsed = Result<Option<(Decimal, String, bool)>, String>;
 /// the park a name resolves to (most rows of a sheet share them).
 #[derive(Default)]
 struct Memo<'g, 'd> {
-    labels: std::collections::HashMap<&'g str, (Option<&'d IndicatorDef>, Option<String>)>,
-    entities: std::collections::HashMap<&'g str, Option<EntityDef>>,
+    labels: PlHashMap<&'g str, (Option<&'d IndicatorDef>, Option<String>)>,
+    entities: PlHashMap<&'g str, Option<EntityDef>>,
 }
 
 #[allow(clippy::too_many_arguments)]
