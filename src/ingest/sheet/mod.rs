@@ -94,7 +94,7 @@ fn sheet_range(
     wb: &mut Sheets<Cursor<Vec<u8>>>,
     name: &str,
     max_cells: u64,
-) -> Result<(calamine::Range<calamine::Data>, Vec<(u32, u32)>), Bounded> {
+) -> Result<(calamine::Range<calamine::Data>, PercentCells), Bounded> {
     let over = |rows: u64, cols: u64| {
         Bounded::Over(format!(
             "sheet `{name}` spans {rows} rows × {cols} columns, over the limit of {max_cells} cells; raise [limits] max_sheet_cells if it is meant"
@@ -154,6 +154,9 @@ fn sheet_range(
     percent.sort_unstable();
     Ok((range, percent))
 }
+
+/// Absolute (row, column) of the numbers a sheet shows in percent, in order.
+type PercentCells = Vec<(u32, u32)>;
 
 /// Whether the cell format `style` shows a number in percent. A cell with no format
 /// of its own (id 0), or an id past the workbook's formats, has the default one.
@@ -420,6 +423,10 @@ struct ValueCol<'a> {
     label: &'a str,
 }
 
+/// A sheet's value columns: where, what each holds, and the indicator its header
+/// names (else each row's label does).
+type ValueCols<'g> = [(usize, Col, Option<&'g str>)];
+
 /// A cell's number as `cell_value` reads it.
 type Parsed = Result<Option<(Decimal, String, bool)>, String>;
 
@@ -436,7 +443,7 @@ fn read_row<'g, 'd>(
     g: &'g Grid,
     sl: &'g SheetLayout,
     r: usize,
-    (cols, value_cols): (&Cols, &[(usize, Col, Option<&'g str>)]),
+    (cols, value_cols): (&Cols, &ValueCols<'g>),
     sheet_entity: Option<&EntityDef>,
     year: Option<i32>,
     month: Option<u8>,
