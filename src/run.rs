@@ -45,6 +45,8 @@ pub struct Computed {
     pub changes: Option<(String, Vec<crate::diff::FactChange>)>,
     /// The observations table being written (a run that publishes), and how long it took.
     pub observations_written: Option<Side<Result<(TableFile, u64)>>>,
+    /// The facts table being written, from the end of reconcile on.
+    pub facts_written: Option<Side<Result<(TableFile, u64)>>>,
 }
 
 /// What a finished run reports.
@@ -155,6 +157,7 @@ pub fn compute(
         (&a.source_path, &a.locator, &a.reason).cmp(&(&b.source_path, &b.locator, &b.reason))
     });
     timings.insert("normalize".into(), ms(t));
+    let facts_dir = early.clone();
     let mut observations_written = Writing(early.map(|dir| {
         let obs = tables.observations.clone();
         crate::side::spawn(move || -> Result<(TableFile, u64)> {
@@ -175,6 +178,16 @@ pub fn compute(
     }
     timings.insert("reconcile".into(), ms(t));
 
+    // Written beside derive and check, whose last part leaves a core idle; in publish
+    // it was the last table to finish.
+    let mut facts_written = Writing(facts_dir.map(|dir| {
+        let df = rec.frame.clone();
+        crate::side::spawn(move || -> Result<(TableFile, u64)> {
+            let t = Instant::now();
+            let file = write_frame_table(&dir, Fact::NAME, df)?;
+            Ok((file, ms(t)))
+        })
+    }));
     let facts = &rec.frame;
     let diff = move || {
         let t = Instant::now();
@@ -225,6 +238,7 @@ pub fn compute(
         timings_ms: timings,
         changes,
         observations_written: observations_written.0.take(),
+        facts_written: facts_written.0.take(),
     })
 }
 
@@ -285,6 +299,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
 
     let t = Instant::now();
     let observations_written = c.observations_written.take();
+    let facts_written = c.facts_written.take();
     // While the tables are written, the facts are read in place once and the park
     // charts of the report drawn.
     let report_facts = crate::report::facts_read(&c.tables.facts);
@@ -305,7 +320,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         (facts, monthly, parks, ms(t))
     };
     let (written, side) = side::beside(
-        || write_tables(&pending.tmp, tables, observations_written),
+        || write_tables(&pending.tmp, tables, observations_written, facts_written),
         parks,
     );
     let outputs = match written {
@@ -426,6 +441,7 @@ fn write_tables(
     dir: &std::path::Path,
     t: &Tables,
     observations: Option<Side<Result<(TableFile, u64)>>>,
+    facts: Option<Side<Result<(TableFile, u64)>>>,
 ) -> Result<(BTreeMap<String, TableFile>, Option<u64>)> {
     let out: Mutex<BTreeMap<String, TableFile>> = Mutex::new(BTreeMap::new());
     let err: Mutex<Option<anyhow::Error>> = Mutex::new(None);
@@ -442,6 +458,7 @@ fn write_tables(
         }
     };
     let writing = observations.is_some();
+    let facts_early = facts.is_some();
     rayon::scope(|s| {
         if !writing {
             s.spawn(|_| {
@@ -453,12 +470,14 @@ fn write_tables(
                 )
             });
         }
-        s.spawn(|_| {
-            record(
-                Fact::NAME,
-                write_frame_table(dir, Fact::NAME, t.facts.clone()),
-            )
-        });
+        if !facts_early {
+            s.spawn(|_| {
+                record(
+                    Fact::NAME,
+                    write_frame_table(dir, Fact::NAME, t.facts.clone()),
+                )
+            });
+        }
         s.spawn(|_| {
             record(
                 crate::model::Monthly::NAME,
@@ -501,6 +520,12 @@ fn write_tables(
         s.spawn(|_| record(Reject::NAME, write_table(dir, &t.rejects)));
     });
     // The writer started beside the stages has run on while the others were written.
+    if let Some(w) = facts {
+        let r = w
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("writing the facts failed")));
+        record(Fact::NAME, r.map(|(f, _)| f));
+    }
     let early = observations.map(|w| {
         w.join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("writing the observations failed")))
