@@ -255,7 +255,7 @@ fn cases() -> Vec<Case> {
                 ws.write_datetime_with_format(
                     3,
                     1,
-                    &rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 8, 31).unwrap(),
+                    rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 8, 31).unwrap(),
                     &Format::new().set_num_format("yyyy-mm-dd"),
                 )
                 .unwrap();

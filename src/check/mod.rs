@@ -33,7 +33,10 @@ pub fn check(
     // Rows of `monthly` that carry on the series of the row before: neighbouring months.
     let same_series = crate::model::same_as_previous(monthly, &SERIES)?;
     let rules: Vec<Rule> = vec![
-        Box::new(|out| Ok(conflict_rule(conflicts, out))),
+        Box::new(|out| {
+            conflict_rule(conflicts, out);
+            Ok(())
+        }),
         Box::new(|out| correction_rule(frame, out)),
         Box::new(|out| range_rule(indicators, frame, out)),
         Box::new(|out| growth_rules(frame, out)),
@@ -241,8 +244,8 @@ fn growth_rules(frame: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
         let mut c = check_row(
             rule,
             severity,
-            &f.entity_id,
-            &f.indicator,
+            f.entity_id,
+            f.indicator,
             f.year,
             (f.period_kind, f.month_from, f.month_to),
             format!(

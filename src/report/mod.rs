@@ -427,8 +427,7 @@ pub fn render_run(
     let runs = crate::publish::run_dir::list_runs(&p.out_dir);
     let previous = runs
         .iter()
-        .filter(|r| r.as_str() < manifest.run_id.as_str())
-        .next_back()
+        .rfind(|r| r.as_str() < manifest.run_id.as_str())
         .cloned();
     let changes = previous.and_then(|prev| {
         let dir = p.out_dir.join("runs").join(&prev);

@@ -174,9 +174,9 @@ mod tests {
             "<table:table-row>{cell}<table:table-cell table:number-columns-repeated=\"16383\"/></table:table-row><table:table-row table:number-rows-repeated=\"1048575\"><table:table-cell table:number-columns-repeated=\"16384\"/></table:table-row>"
         ));
         assert!(check(&padded, 100).is_ok());
-        let wide = ods(&format!(
-            "<table:table-row table:number-rows-repeated=\"1000\"><table:table-cell table:number-columns-repeated=\"16384\" office:value-type=\"float\" office:value=\"1\"/></table:table-row>"
-        ));
+        let wide = ods(
+            "<table:table-row table:number-rows-repeated=\"1000\"><table:table-cell table:number-columns-repeated=\"16384\" office:value-type=\"float\" office:value=\"1\"/></table:table-row>",
+        );
         let err = check(&wide, 5_000_000).unwrap_err();
         assert!(err.contains("at least 1000 rows × 16384 columns"), "{err}");
         // Filled far apart: the layout spans both.
