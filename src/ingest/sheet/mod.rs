@@ -132,11 +132,14 @@ fn sheet_range(
     let range = match wb {
         Sheets::Xlsx(x) => {
             let mut reader = x.worksheet_cells_reader(name).map_err(|e| unreadable(&e))?;
+            // Decided once per format, not once per cell.
+            let styles = reader.styles();
+            let in_percent: Vec<bool> = (0..styles.len())
+                .map(|i| percent_format(styles, i))
+                .collect();
+            let default = percent_format(styles, 0);
             bounded!(reader.next_cell_with_style_id().map(|next| {
-                next.map(|(cell, style)| {
-                    let shown_in_percent = percent_format(reader.styles(), style);
-                    (cell, shown_in_percent)
-                })
+                next.map(|(cell, style)| (cell, in_percent.get(style).copied().unwrap_or(default)))
             }))
         }
         Sheets::Xlsb(x) => {
@@ -469,10 +472,6 @@ fn read_row<'g, 'd>(
         .iter()
         .map(|v| cell_value(g.get(r, v.col), layout))
         .collect();
-    let parsed_at = |col: usize| -> &Parsed {
-        let i = values.iter().position(|v| v.col == col).unwrap_or(0);
-        &parsed[i]
-    };
     if parsed.iter().all(|p| matches!(p, Ok(None))) {
         return;
     }
@@ -568,20 +567,20 @@ fn read_row<'g, 'd>(
 
     // The growth column of a group and the cumulative it goes with: same indicator and
     // month, else the only one of its kind for that indicator (同比增长(%) beside 1-8月累计).
+    // Gives its index in `values` (and `parsed`).
     let find = |label: &str, want: &dyn Fn(&Col) -> bool, exact: Col| -> Option<usize> {
-        let same: Vec<&ValueCol> = values
-            .iter()
-            .filter(|v| v.label == label && want(&v.role))
+        let same: Vec<usize> = (0..values.len())
+            .filter(|&j| values[j].label == label && want(&values[j].role))
             .collect();
         same.iter()
-            .find(|v| v.role == exact)
+            .find(|&&j| values[j].role == exact)
             .or(if same.len() == 1 { same.first() } else { None })
-            .map(|v| v.col)
+            .copied()
     };
     for (i, v) in values.iter().enumerate() {
         let cell = g.get(r, v.col);
         let (d, raw, percent) = match &parsed[i] {
-            Ok(Some(x)) => x.clone(),
+            Ok(Some((d, raw, percent))) => (*d, raw, *percent),
             Ok(None) => continue,
             Err(reason) => {
                 // A bad growth cell beside a cumulative value is reported with that value.
@@ -591,7 +590,7 @@ fn read_row<'g, 'd>(
                         &|c| matches!(c, Col::Ytd(_) | Col::Value),
                         Col::Ytd(None),
                     )
-                    .is_some_and(|c| matches!(parsed_at(c), Ok(Some(_))));
+                    .is_some_and(|j| matches!(parsed[j], Ok(Some(_))));
                 if !reported_with_ytd {
                     out.rejects.push(ctx.src.reject(
                         g.locator(r, v.col),
@@ -648,7 +647,7 @@ fn read_row<'g, 'd>(
                     &|c| matches!(c, Col::Ytd(_) | Col::Value),
                     Col::Ytd(gm),
                 );
-                if ytd.is_some_and(|c| !matches!(parsed_at(c), Ok(None) | Err(_))) {
+                if ytd.is_some_and(|j| matches!(parsed[j], Ok(Some(_)))) {
                     continue;
                 }
                 (None, String::new(), Some(d.to_f64()))
@@ -667,7 +666,7 @@ fn read_row<'g, 'd>(
                 }
                 let yoy = if matches!(v.role, Col::Ytd(_) | Col::Value) {
                     match find(v.label, &|c| matches!(c, Col::Yoy(_)), Col::Yoy(gm))
-                        .map(|c| (c, parsed_at(c)))
+                        .map(|j| (values[j].col, &parsed[j]))
                     {
                         Some((_, Ok(Some((y, _, _))))) => Some(y.to_f64()),
                         Some((c, Err(reason))) => {
@@ -683,7 +682,7 @@ fn read_row<'g, 'd>(
                 } else {
                     None
                 };
-                (Some(d), raw, yoy)
+                (Some(d), raw.clone(), yoy)
             }
         };
         let (period, y) = match v.role {
