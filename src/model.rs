@@ -792,6 +792,47 @@ pub fn is_in(col: &StringChunked, set: &std::collections::HashSet<&str>) -> Bool
     by_runs(col, |v| set.contains(v)).collect()
 }
 
+/// The frame with one chunk per column, which `strs` and `nums` read in place.
+pub fn one_chunk(df: &DataFrame) -> std::borrow::Cow<'_, DataFrame> {
+    if df.columns().iter().all(|c| c.n_chunks() <= 1) {
+        std::borrow::Cow::Borrowed(df)
+    } else {
+        let mut df = df.clone();
+        df.rechunk_mut_par();
+        std::borrow::Cow::Owned(df)
+    }
+}
+
+fn single<T: polars::prelude::PolarsDataType>(
+    ca: &polars::prelude::ChunkedArray<T>,
+) -> PolarsResult<Option<&T::Array>> {
+    if ca.chunks().len() > 1 {
+        return Err(
+            polars_err!(ComputeError: "column {} has several chunks: read it through `one_chunk`", ca.name()),
+        );
+    }
+    Ok(ca.downcast_iter().next())
+}
+
+/// A string column of a one-chunk frame read in place: row `i`'s value, none where null.
+/// A walk down a frame reads its rows this way instead of copying columns first.
+pub fn strs<'a>(
+    df: &'a DataFrame,
+    name: &str,
+) -> PolarsResult<impl Fn(usize) -> Option<&'a str> + Copy + 'a> {
+    let arr = single(df.column(name)?.str()?)?;
+    Ok(move |i| arr.and_then(|a| a.get(i)))
+}
+
+/// A numeric column of a one-chunk frame read in place, as `strs`.
+pub fn nums<'a, T: polars::prelude::PolarsNumericType>(
+    ca: &'a polars::prelude::ChunkedArray<T>,
+) -> PolarsResult<impl Fn(usize) -> Option<T::Native> + Copy + 'a> {
+    let arr = single(ca)?;
+    use polars_arrow::array::Array;
+    Ok(move |i| arr.and_then(|a| a.is_valid(i).then(|| a.value(i))))
+}
+
 /// The rows where `mask` is true (not false, not null).
 pub fn true_rows(mask: &BooleanChunked) -> Vec<IdxSize> {
     mask.iter()
