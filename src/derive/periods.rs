@@ -1,142 +1,77 @@
 //! Quarterly and annual values of flow indicators, from year-to-date values at quarter ends.
 
 use polars::prelude::{
-    ChunkApply, ChunkCompareEq, Column, DataFrame, DataFrameJoinOps, IdxSize, JoinArgs, JoinType,
-    MaintainOrderJoin, NamedFrom, PolarsResult, Series, SortMultipleOptions, UniqueKeepStrategy,
+    ChunkCompareEq, Column, DataFrame, IdxSize, NamedFrom, PlHashMap, PolarsResult, Series,
 };
 
-use crate::derive::series::SeriesIds;
-use crate::model::{take_rows, Annual, PeriodKind, Quarterly, Table};
+use crate::model::{Annual, PeriodKind, Quarterly, Table};
 
-/// One quarterly series: entity, indicator and unit (`qsid`, without scope), and year.
-const SERIES: [&str; 2] = ["qsid", "year"];
-
-fn with(keys: &[&str], more: &[&str]) -> Vec<String> {
-    keys.iter().chain(more).map(|s| s.to_string()).collect()
-}
+/// A quarterly series: entity, indicator and unit (without scope), and year.
+type SeriesKey<'a> = (&'a str, &'a str, &'a str, i32);
 
 /// Quarters from `monthly`'s year-to-date values (Q2 = ytd(6) − ytd(3)); a stated quarter
-/// wins. Each series gets four quarters, which meet the year-to-date values at their ends
-/// and the stated quarters (`facts`) in joins.
+/// (`facts`) wins. `monthly` is in its published order (series, year, month), so each
+/// entity's rows are together; a series of several scopes (a park's and a city's) takes
+/// its names and each month's year-to-date value from its first scope.
 pub fn quarterly(monthly: &DataFrame, facts: &DataFrame) -> PolarsResult<DataFrame> {
-    // Quarters a source states.
-    let is_quarter = facts
-        .column("period_kind")?
-        .str()?
-        .equal(PeriodKind::Quarter.as_str())
-        & facts.column("qualifier")?.is_null()
-        & facts.column("month_to")?.is_not_null()
-        & facts.column("value")?.is_not_null();
-    let mut stated = facts
-        .select([
-            "entity_id",
-            "indicator",
-            "unit",
-            "year",
-            "month_to",
-            "value",
-        ])?
-        .filter(&is_quarter)?;
-    let (stated_ids, monthly_ids) = {
-        let ids = SeriesIds::new(&[monthly, &stated])?;
-        (ids.of(&stated, false)?, ids.of(monthly, false)?)
-    };
-    stated.with_column(Series::new("qsid".into(), stated_ids).into())?;
-    let mut m = monthly.select(["year", "month", "ytd_value"])?;
-    m.with_column(Series::new("qsid".into(), monthly_ids).into())?;
-    let rows: Vec<IdxSize> = (0..m.height() as IdxSize).collect();
-    m.with_column(Series::new("row".into(), rows).into())?;
-    // Each series once, by its first month row, in key order.
-    let series = m
-        .select(with(&SERIES, &["row"]))?
-        .unique_stable(Some(&with(&SERIES, &[])), UniqueKeepStrategy::First, None)?
-        .sort(
-            SERIES,
-            SortMultipleOptions::default().with_maintain_order(true),
-        )?;
-    let k = series.height();
-    let mut grid = take_rows(&series, (0..k as IdxSize).flat_map(|i| [i; 4]).collect())?;
-    let quarter: Vec<u8> = (0..k).flat_map(|_| [1u8, 2, 3, 4]).collect();
-    grid.with_column(
-        Series::new(
-            "end".into(),
-            quarter.iter().map(|q| 3 * q).collect::<Vec<u8>>(),
-        )
-        .into(),
-    )?;
-    grid.with_column(
-        Series::new(
-            "start".into(),
-            quarter.iter().map(|q| 3 * q - 3).collect::<Vec<u8>>(),
-        )
-        .into(),
-    )?;
-    grid.with_column(Series::new("quarter".into(), quarter).into())?;
+    let stated = stated_quarters(facts)?;
+    let monthly = &*crate::model::one_chunk(monthly);
+    let text = |c: &str| crate::model::strs(monthly, c);
+    let (entity, indicator, unit) = (text("entity_id")?, text("indicator")?, text("unit")?);
+    let scope = text("scope")?;
+    let year = crate::model::nums(monthly.column("year")?.i32()?)?;
+    let month = crate::model::nums(monthly.column("month")?.u8()?)?;
+    let ytd = crate::model::nums(monthly.column("ytd_value")?.f64()?)?;
+    let key =
+        |r: usize| -> Option<SeriesKey> { Some((entity(r)?, indicator(r)?, unit(r)?, year(r)?)) };
 
-    // The year-to-date value at a month: the series' first row of that month.
-    let at = m
-        .select(with(&SERIES, &["month", "ytd_value"]))?
-        .unique_stable(
-            Some(&with(&SERIES, &["month"])),
-            UniqueKeepStrategy::First,
-            None,
-        )?;
-    let left = JoinArgs {
-        maintain_order: MaintainOrderJoin::Left,
-        ..JoinArgs::new(JoinType::Left)
-    };
-    let mut at_end = at.clone();
-    at_end.rename("ytd_value", "ytd_end".into())?;
-    let mut at_start = at;
-    at_start.rename("ytd_value", "ytd_start".into())?;
-    let mut g = grid;
-    for (at, month) in [(&at_end, "end"), (&at_start, "start")] {
-        let (on, by) = (with(&SERIES, &[month]), with(&SERIES, &["month"]));
-        g = g.join(at, on, by, left.clone(), None)?;
-    }
-
-    // Of several stated quarters, the last in key order.
-    let q = stated.column("month_to")?.u8()?.apply_values(|m| m / 3);
-    stated.with_column(Column::from(Series::from(q).with_name("quarter".into())))?;
-    let mut stated = stated
-        .select(with(&SERIES, &["quarter", "value"]))?
-        .unique_stable(
-            Some(&with(&SERIES, &["quarter"])),
-            UniqueKeepStrategy::Last,
-            None,
-        )?;
-    stated.rename("value", "stated".into())?;
-    let keys = with(&SERIES, &["quarter"]);
-    let g = g.join(&stated, &keys, &keys, left, None)?;
-
-    let (quarter, end, start, said, first) = (
-        g.column("quarter")?.u8()?,
-        g.column("ytd_end")?.f64()?,
-        g.column("ytd_start")?.f64()?,
-        g.column("stated")?.f64()?,
-        g.column("row")?.idx()?,
-    );
+    let n = monthly.height();
     let (mut any, mut quarters, mut value, mut ytd_value, mut derivation) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for i in 0..g.height() {
-        let (Some(q), Some(row)) = (quarter.get(i), first.get(i)) else {
-            continue;
-        };
-        let ytd_end = end.get(i);
-        let (v, how) = match (
-            said.get(i),
-            ytd_end,
-            if q == 1 { Some(0.0) } else { start.get(i) },
-        ) {
-            (Some(v), _, _) => (Some(v), "reported"),
-            (None, Some(e), Some(s)) => (Some(e - s), if q == 1 { "ytd" } else { "ytd_diff" }),
-            _ => continue,
-        };
-        any.push(row);
-        quarters.push(q);
-        value.push(v);
-        ytd_value.push(ytd_end);
-        derivation.push(how);
+    let mut block: Vec<usize> = Vec::new();
+    let mut start = 0;
+    while start < n {
+        let end = (start + 1..n)
+            .find(|&r| entity(r) != entity(start))
+            .unwrap_or(n);
+        block.clear();
+        block.extend((start..end).filter(|&r| key(r).is_some()));
+        // One scope's rows are already by series; several are merged, each series'
+        // rows keeping their order (the first scope's first).
+        if (start..end).any(|r| scope(r) != scope(start)) {
+            block.sort_by_key(|&r| key(r));
+        }
+        let mut s = 0;
+        while s < block.len() {
+            let k = key(block[s]);
+            let e = s + block[s..].iter().take_while(|&&r| key(r) == k).count();
+            let Some(k) = k else { break };
+            let rows = &block[s..e];
+            // The year-to-date value at a month: the series' first row of that month.
+            let at = |m: u8| {
+                rows.iter()
+                    .find(|&&r| month(r) == Some(m))
+                    .and_then(|&r| ytd(r))
+            };
+            for q in 1..=4u8 {
+                let end_ytd = at(3 * q);
+                let begin = if q == 1 { Some(0.0) } else { at(3 * q - 3) };
+                let (v, how) = match (stated.get(&(k, q)), end_ytd, begin) {
+                    (Some(v), _, _) => (Some(*v), "reported"),
+                    (None, Some(e), Some(b)) => {
+                        (Some(e - b), if q == 1 { "ytd" } else { "ytd_diff" })
+                    }
+                    _ => continue,
+                };
+                any.push(rows[0] as IdxSize);
+                quarters.push(q);
+                value.push(v);
+                ytd_value.push(end_ytd);
+                derivation.push(how);
+            }
+            s = e;
+        }
+        start = end;
     }
     crate::model::assemble::<Quarterly>(
         monthly,
@@ -148,6 +83,40 @@ pub fn quarterly(monthly: &DataFrame, facts: &DataFrame) -> PolarsResult<DataFra
             Series::new("derivation".into(), derivation),
         ],
     )
+}
+
+/// Quarters a source states (no qualifier, a value), by series and quarter
+/// (`month_to` / 3): of several, the last in key order.
+fn stated_quarters(facts: &DataFrame) -> PolarsResult<PlHashMap<(SeriesKey<'_>, u8), f64>> {
+    let text = |c: &str| facts.column(c).and_then(|c| c.str());
+    let (entity, indicator, unit) = (text("entity_id")?, text("indicator")?, text("unit")?);
+    let (kind, qualifier) = (text("period_kind")?, text("qualifier")?);
+    let year = facts.column("year")?.i32()?;
+    let (to, value) = (
+        facts.column("month_to")?.u8()?,
+        facts.column("value")?.f64()?,
+    );
+    let quarter = kind.equal(PeriodKind::Quarter.as_str());
+    let mut stated = PlHashMap::default();
+    for r in crate::model::true_rows(&quarter) {
+        let r = r as usize;
+        let parts = (|| {
+            if qualifier.get(r).is_some() {
+                return None;
+            }
+            let k = (
+                entity.get(r)?,
+                indicator.get(r)?,
+                unit.get(r)?,
+                year.get(r)?,
+            );
+            Some(((k, to.get(r)? / 3), value.get(r)?))
+        })();
+        if let Some((k, v)) = parts {
+            stated.insert(k, v);
+        }
+    }
+    Ok(stated)
 }
 
 /// Whole years: the December year-to-date.
