@@ -245,7 +245,7 @@ pub fn rankings(frame: &DataFrame) -> PolarsResult<DataFrame> {
 mod tests {
     use super::*;
 
-    use crate::model::{test_fact as fact, Table};
+    use crate::model::{test_fact as fact, Fact, Table};
 
     /// Without parent links the shares come back without a pass over the facts, as the
     /// frame the full path gives when no park has a parent in the facts.
@@ -266,6 +266,121 @@ mod tests {
             **Share::to_frame(&[]).unwrap().schema(),
             "the published schema"
         );
+    }
+
+    /// Rankings as the rules state them: parks' unqualified facts with a figure, grouped
+    /// by indicator and period in that order, each figure ranked among its group's
+    /// (1 + how many are larger; NaN counts but is never larger), where two or more are.
+    fn ranks_by_the_rules(
+        facts: &[Fact],
+    ) -> Vec<(
+        String,
+        String,
+        i32,
+        PeriodKind,
+        Option<u8>,
+        Option<u8>,
+        Option<u32>,
+        Option<u32>,
+        u32,
+    )> {
+        use std::collections::BTreeMap;
+        type Period<'a> = (&'a str, i32, PeriodKind, Option<u8>, Option<u8>);
+        let mut groups: BTreeMap<Period, Vec<&Fact>> = BTreeMap::new();
+        for f in facts {
+            if f.scope == Scope::Park
+                && f.qualifier.is_none()
+                && (f.value.is_some() || f.yoy_pct.is_some())
+            {
+                groups
+                    .entry((
+                        &f.indicator,
+                        f.year,
+                        f.period_kind,
+                        f.month_from,
+                        f.month_to,
+                    ))
+                    .or_default()
+                    .push(f);
+            }
+        }
+        let rank = |all: &[Option<f64>], v: Option<f64>| -> Option<u32> {
+            let n = all.iter().flatten().count();
+            let v = v.filter(|_| n >= 2)?;
+            Some(
+                1 + all
+                    .iter()
+                    .flatten()
+                    .filter(|w| !w.is_nan() && **w > v)
+                    .count() as u32,
+            )
+        };
+        let mut out = Vec::new();
+        for ((indicator, year, kind, from, to), members) in groups {
+            let values: Vec<Option<f64>> = members.iter().map(|f| f.value).collect();
+            let growth: Vec<Option<f64>> = members.iter().map(|f| f.yoy_pct).collect();
+            let (nv, ng) = (
+                values.iter().flatten().count(),
+                growth.iter().flatten().count(),
+            );
+            if members.len() < 2 || nv < 2 && ng < 2 {
+                continue;
+            }
+            for f in members {
+                out.push((
+                    f.entity_id.clone(),
+                    indicator.to_string(),
+                    year,
+                    kind,
+                    from,
+                    to,
+                    rank(&values, f.value),
+                    rank(&growth, f.yoy_pct),
+                    nv.max(ng) as u32,
+                ));
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rankings_are_what_the_rules_say(parts in proptest::collection::vec(
+            (0..4u8, 0..2u8, 0..3u8, 2023..2026i32, 0..3u8, 1..4u8, 0..4u8,
+             proptest::option::of(-3..4i8), proptest::option::of(-3..4i8)),
+            0..40,
+        )) {
+            let mut facts: Vec<Fact> = parts
+                .into_iter()
+                .map(|(e, scope, indicator, year, kind, m, q, v, g)| {
+                    // -3 stands for NaN, to rank beside numbers.
+                    let figure = |x: Option<i8>| x.map(|x| if x == -3 { f64::NAN } else { x as f64 });
+                    let mut f = fact(["d", "a", "c", "b"][e as usize], figure(v), figure(g));
+                    f.scope = [Scope::Park, Scope::City][scope as usize];
+                    f.indicator = ["revenue", "tax", "output"][indicator as usize].into();
+                    f.year = year;
+                    (f.period_kind, f.month_from, f.month_to) = match kind {
+                        0 => (PeriodKind::Ytd, Some(1), Some(m)),
+                        1 => (PeriodKind::Month, Some(m), Some(m)),
+                        _ => (PeriodKind::AsOf, None, Some(m)),
+                    };
+                    f.qualifier = (q == 3).then(|| "累计".to_string());
+                    f
+                })
+                .collect();
+            facts.sort_by(|a, b| crate::reconcile::facts::fact_key(&a.borrow())
+                .cmp(&crate::reconcile::facts::fact_key(&b.borrow())));
+            facts.dedup_by(|a, b| crate::reconcile::facts::fact_key(&a.borrow())
+                == crate::reconcile::facts::fact_key(&b.borrow()));
+            let frame = Fact::to_frame(&facts).unwrap();
+            let got: Vec<_> = Ranking::from_frame(&rankings(&frame).unwrap())
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.entity_id, r.indicator, r.year, r.period_kind, r.month_from, r.month_to,
+                          r.rank_by_value, r.rank_by_growth, r.n_ranked))
+                .collect();
+            proptest::prop_assert_eq!(got, ranks_by_the_rules(&facts));
+        }
     }
 
     #[test]
