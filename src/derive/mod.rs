@@ -6,7 +6,6 @@
 pub mod compare;
 pub mod monthly;
 pub mod periods;
-pub mod series;
 
 use polars::prelude::{DataFrame, PolarsResult};
 
