@@ -3,8 +3,8 @@
 use std::cmp::Ordering;
 
 use polars::prelude::{
-    DataFrame, IdxCa, IdxSize, IntoSeries, NamedFrom, PolarsResult, Series, StringChunked,
-    StringChunkedBuilder,
+    polars_err, DataFrame, IdxCa, IdxSize, IntoSeries, NamedFrom, PolarsResult, Series,
+    StringChunked, StringChunkedBuilder,
 };
 
 use crate::config::pipeline::Pipeline;
@@ -83,7 +83,6 @@ struct Cols<'a> {
     share_pct: Vec<Option<f64>>,
     source_path: &'a StringChunked,
     locator: &'a StringChunked,
-    obs_id: &'a StringChunked,
 }
 
 impl Cols<'_> {
@@ -131,23 +130,20 @@ pub const KEY: [&str; 8] = [
 /// orders them, and only conflicts become rows again.
 pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
     use rayon::prelude::*;
+    let obs = &*crate::model::one_chunk(obs);
     let n = obs.height();
-    let same = crate::model::same_as_previous(obs, &KEY)?;
-    let mut starts: Vec<usize> = same
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| (s != Some(true)).then_some(i))
-        .collect();
-    starts.push(n);
+    let starts = key_starts(obs)?;
     let f64s = |name: &str| -> PolarsResult<Vec<Option<f64>>> {
         Ok(obs.column(name)?.f64()?.iter().collect())
     };
-    let kind: Vec<SourceKind> = obs
-        .column("source_kind")?
-        .str()?
-        .iter()
-        .map(SourceKind::parse)
-        .collect::<PolarsResult<_>>()?;
+    let kind: Vec<SourceKind> = crate::model::by_runs(obs.column("source_kind")?.str()?, |k| {
+        SourceKind::parse(Some(k)).ok()
+    })
+    .map(|k| {
+        k.flatten()
+            .ok_or_else(|| polars_err!(ComputeError: "an observation without a known source kind"))
+    })
+    .collect::<PolarsResult<_>>()?;
     let cols = Cols {
         value: f64s("value")?,
         tolerance: f64s(TOLERANCE)?
@@ -167,36 +163,38 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
         share_pct: f64s("share_pct")?,
         source_path: obs.column("source_path")?.str()?,
         locator: obs.column("locator")?.str()?,
-        obs_id: obs.column("obs_id")?.str()?,
     };
+    // Rows of each key, the key's several rows (rare) in the order they are chosen by.
+    let mut order: Vec<usize> = (0..n).collect();
+    for w in starts.windows(2) {
+        if w[1] - w[0] > 1 {
+            order[w[0]..w[1]].sort_by(|a, b| cols.better(*a, *b));
+        }
+    }
     // Keys are independent: decided in parallel, in key order.
-    let decided: Vec<(Decided, Vec<usize>)> = starts
+    let decided: Vec<Decided> = starts
         .par_windows(2)
-        .map(|w| {
-            let mut group: Vec<usize> = (w[0]..w[1]).collect();
-            if group.len() > 1 {
-                group.sort_by(|a, b| cols.better(*a, *b));
-            }
-            (decide(&cols, &group), group)
-        })
+        .map(|w| decide(&cols, &order[w[0]..w[1]]))
         .collect();
 
+    let obs_id = crate::model::strs(obs, "obs_id")?;
+    let share_col = crate::model::strs(obs, "share_of")?;
     let mut winners = Vec::with_capacity(decided.len());
     let mut sources = StringChunkedBuilder::new("sources".into(), decided.len());
     let mut buf = String::new();
     let mut share_of: Vec<Option<&str>> = Vec::with_capacity(decided.len());
-    let share_col = obs.column("share_of")?.str()?;
     let mut pairs: Vec<IdxSize> = Vec::new();
-    for (d, group) in &decided {
+    for (d, w) in decided.iter().zip(starts.windows(2)) {
+        let group = &order[w[0]..w[1]];
         winners.push(d.winner as IdxSize);
         buf.clear();
-        buf.push_str(cols.obs_id.get(d.winner).unwrap_or(""));
+        buf.push_str(obs_id(d.winner).unwrap_or(""));
         for &i in group.iter().filter(|&&i| i != d.winner) {
             buf.push(';');
-            buf.push_str(cols.obs_id.get(i).unwrap_or(""));
+            buf.push_str(obs_id(i).unwrap_or(""));
         }
         sources.append_value(&buf);
-        share_of.push(d.share.and_then(|i| share_col.get(i)));
+        share_of.push(d.share.and_then(share_col));
         for &(w, l) in &d.conflicts {
             pairs.extend([w as IdxSize, l as IdxSize]);
         }
@@ -211,25 +209,25 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
         s.rename(to.into());
         Ok(s)
     };
-    let each = |f: &dyn Fn(&Decided, &[usize]) -> Option<f64>| -> Vec<Option<f64>> {
-        decided.iter().map(|(d, g)| f(d, g)).collect()
+    let each = |f: &dyn Fn(&Decided) -> Option<f64>| -> Vec<Option<f64>> {
+        decided.iter().map(f).collect()
     };
     let frame = crate::model::assemble::<Fact>(
         obs,
         winners,
         vec![
-            Series::new("yoy_pct".into(), each(&|d, _| d.yoy_pct)),
-            Series::new("yoy_pp".into(), each(&|d, _| d.yoy_pp)),
+            Series::new("yoy_pct".into(), each(&|d| d.yoy_pct)),
+            Series::new("yoy_pp".into(), each(&|d| d.yoy_pp)),
             Series::new(
                 "share_pct".into(),
-                each(&|d, _| d.share.and_then(|i| cols.share_pct[i])),
+                each(&|d| d.share.and_then(|i| cols.share_pct[i])),
             ),
             Series::new("share_of".into(), share_of),
             Series::new(
                 "n_sources".into(),
-                decided
-                    .iter()
-                    .map(|(_, g)| g.len() as u32)
+                starts
+                    .windows(2)
+                    .map(|w| (w[1] - w[0]) as u32)
                     .collect::<Vec<_>>(),
             ),
             sources.finish().into_series(),
@@ -237,14 +235,14 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
                 "conflict".into(),
                 decided
                     .iter()
-                    .map(|(d, _)| !d.conflicts.is_empty())
+                    .map(|d| !d.conflicts.is_empty())
                     .collect::<Vec<_>>(),
             ),
             Series::new(
                 "corrected".into(),
                 decided
                     .iter()
-                    .map(|(d, _)| cols.kind[d.winner] == SourceKind::Correction)
+                    .map(|d| cols.kind[d.winner] == SourceKind::Correction)
                     .collect::<Vec<_>>(),
             ),
             renamed("obs_id", "winner_obs_id")?,
@@ -267,8 +265,43 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
     Ok(Reconciled { frame, conflicts })
 }
 
+/// The first row of each key in observations sorted by key, and then the row count:
+/// a row starts a key where a key column differs from the row before's (nulls equal).
+fn key_starts(obs: &DataFrame) -> PolarsResult<Vec<usize>> {
+    let text = |c: &str| crate::model::strs(obs, c);
+    let (entity, scope, indicator) = (text("entity_id")?, text("scope")?, text("indicator")?);
+    let (kind, qualifier) = (text("period_kind")?, text("qualifier")?);
+    let year = crate::model::nums(obs.column("year")?.i32()?)?;
+    let from = crate::model::nums(obs.column("month_from")?.u8()?)?;
+    let to = crate::model::nums(obs.column("month_to")?.u8()?)?;
+    let n = obs.height();
+    let mut starts: Vec<usize> = (0..n.min(1)).collect();
+    starts.extend((1..n).filter(|&i| {
+        let p = i - 1;
+        entity(i) != entity(p)
+            || indicator(i) != indicator(p)
+            || year(i) != year(p)
+            || from(i) != from(p)
+            || to(i) != to(p)
+            || kind(i) != kind(p)
+            || scope(i) != scope(p)
+            || qualifier(i) != qualifier(p)
+    }));
+    starts.push(n);
+    Ok(starts)
+}
+
 /// One key's fact: which row wins, and what the others add.
 fn decide(c: &Cols, group: &[usize]) -> Decided {
+    if let [only] = *group {
+        return Decided {
+            winner: only,
+            yoy_pct: c.yoy_pct[only],
+            yoy_pp: c.yoy_pp[only],
+            share: c.share_pct[only].map(|_| only),
+            conflicts: Vec::new(),
+        };
+    }
     let mut with_value = group.iter().copied().find(|&i| c.value[i].is_some());
     // Precedence and precision cannot decide between two files of one kind that state
     // the same figure differently: the newer file is the revised one.
