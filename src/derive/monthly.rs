@@ -161,12 +161,12 @@ fn series(
             .map(|(_, _, ms)| ms.as_slice())
             .unwrap_or(&[]);
         // The row a month's names and ids come from: its year's first ytd fact, else
-        // the year's first month fact.
+        // the year's first month fact (every month has one or the other).
         let names = months
             .iter()
             .find_map(|(_, f)| f.ytd)
             .or_else(|| months.iter().find_map(|(_, f)| f.single))
-            .unwrap_or_default() as IdxSize;
+            .unwrap_or(candidates[start].4) as IdxSize;
         let mut prev: Option<(u8, usize)> = None;
         for &(m, f) in &months {
             let v = f.ytd.and_then(&value);
