@@ -88,7 +88,8 @@ fn main() -> anyhow::Result<()> {
         let n = pool.install(|| paths.par_iter().with_max_len(4).map(pass).sum());
         (t.elapsed().as_secs_f64(), n)
     };
-    let passes: [(&str, &(dyn Fn(&PathBuf) -> u64 + Sync)); 3] = [
+    type Pass<'a> = (&'a str, &'a (dyn Fn(&PathBuf) -> u64 + Sync));
+    let passes: [Pass; 3] = [
         ("read", &|p| read(p).len() as u64),
         ("inflate", &|p| inflate(read(p))),
         ("calamine", &|p| cells(read(p))),

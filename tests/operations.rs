@@ -471,7 +471,8 @@ fn a_corrupt_cache_means_a_reparse() {
             .finish(&mut df)
             .unwrap();
     };
-    let damages: [(&str, Box<dyn Fn()>); 7] = [
+    type Damage<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let damages: [Damage; 7] = [
         (
             "truncated parquet",
             Box::new(|| {

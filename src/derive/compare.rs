@@ -268,12 +268,9 @@ mod tests {
         );
     }
 
-    /// Rankings as the rules state them: parks' unqualified facts with a figure, grouped
-    /// by indicator and period in that order, each figure ranked among its group's
-    /// (1 + how many are larger; NaN counts but is never larger), where two or more are.
-    fn ranks_by_the_rules(
-        facts: &[Fact],
-    ) -> Vec<(
+    /// A ranking row as the rules give it: entity, indicator, year, period kind, months,
+    /// rank by value, rank by growth, how many were ranked.
+    type RankRow = (
         String,
         String,
         i32,
@@ -283,7 +280,12 @@ mod tests {
         Option<u32>,
         Option<u32>,
         u32,
-    )> {
+    );
+
+    /// Rankings as the rules state them: parks' unqualified facts with a figure, grouped
+    /// by indicator and period in that order, each figure ranked among its group's
+    /// (1 + how many are larger; NaN counts but is never larger), where two or more are.
+    fn ranks_by_the_rules(facts: &[Fact]) -> Vec<RankRow> {
         use std::collections::BTreeMap;
         type Period<'a> = (&'a str, i32, PeriodKind, Option<u8>, Option<u8>);
         let mut groups: BTreeMap<Period, Vec<&Fact>> = BTreeMap::new();

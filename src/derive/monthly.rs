@@ -18,6 +18,9 @@ struct Month {
 /// (else a single month), and its row.
 type Candidate<'a> = (Option<&'a str>, i32, u8, bool, usize);
 
+/// One year of a series (its unit and year) and its months, in month order.
+type SeriesYear<'a> = (Option<&'a str>, i32, Vec<(u8, Month)>);
+
 /// The columns of the monthly table being built, one entry per row.
 #[derive(Default)]
 struct Out {
@@ -80,12 +83,12 @@ pub fn monthly(p: &Pipeline, frame: &DataFrame) -> PolarsResult<DataFrame> {
         last_block = Some(block);
         if flow[i] {
             candidates.clear();
-            for r in i..end {
+            for (r, &k) in (i..end).zip(&kind[i..end]) {
                 if value(r).is_none() && yoy(r).is_none() {
                     continue;
                 }
                 let Some(y) = year(r) else { continue };
-                match (kind[r], from(r), to(r)) {
+                match (k, from(r), to(r)) {
                     (Some(PeriodKind::Ytd | PeriodKind::Year), Some(1), Some(m)) => {
                         candidates.push((unit(r), y, m, true, r))
                     }
@@ -130,7 +133,7 @@ fn series(
     out: &mut Out,
 ) {
     // The months of the year before, of the same unit, for `prior_ytd_reported`.
-    let mut before: Option<(Option<&str>, i32, Vec<(u8, Month)>)> = None;
+    let mut before: Option<SeriesYear> = None;
     let mut start = 0;
     while start < candidates.len() {
         let (unit, year) = (candidates[start].0, candidates[start].1);
@@ -318,9 +321,12 @@ mod tests {
         out
     }
 
+    /// A drawn fact: entity, scope, indicator, unit, year, kind, month, value, growth.
+    type Drawn = (u8, u8, u8, u8, i32, u8, u8, Option<i16>, Option<i8>);
+
     /// A fact from its drawn parts; `kind` 0 is a ytd (1–m), 1 a year, 2 a month (m),
     /// 3 the quarter that ends in m's quarter.
-    fn drawn(parts: (u8, u8, u8, u8, i32, u8, u8, Option<i16>, Option<i8>)) -> Fact {
+    fn drawn(parts: Drawn) -> Fact {
         let (entity, scope, indicator, unit, year, kind, m, value, yoy) = parts;
         let mut f = test_fact(["a", "b"][entity as usize], None, None);
         f.scope = [Scope::Park, Scope::City][scope as usize];
@@ -344,7 +350,7 @@ mod tests {
     }
 
     /// Facts as reconcile gives them: one per key, in key order.
-    fn facts_of(parts: Vec<(u8, u8, u8, u8, i32, u8, u8, Option<i16>, Option<i8>)>) -> Vec<Fact> {
+    fn facts_of(parts: Vec<Drawn>) -> Vec<Fact> {
         let mut facts: Vec<Fact> = parts.into_iter().map(drawn).collect();
         // As reconcile gives them: one fact per key, in key order.
         facts.sort_by(|a, b| {
@@ -358,12 +364,9 @@ mod tests {
         facts
     }
 
-    /// Quarters as the rules define them: a stated quarter, else the difference of the
-    /// ytd values at the quarter's ends, per (entity, indicator, unit, year).
-    fn quarters_by_the_rules(
-        monthly: &[crate::model::MonthlyRef],
-        facts: &[FactRef],
-    ) -> Vec<(
+    /// A quarter as the rules give it: entity, indicator, unit, year, quarter, value and
+    /// ytd value (as bits), derivation.
+    type QuarterRow = (
         String,
         String,
         String,
@@ -372,7 +375,14 @@ mod tests {
         Option<u64>,
         Option<u64>,
         String,
-    )> {
+    );
+
+    /// Quarters as the rules define them: a stated quarter, else the difference of the
+    /// ytd values at the quarter's ends, per (entity, indicator, unit, year).
+    fn quarters_by_the_rules(
+        monthly: &[crate::model::MonthlyRef],
+        facts: &[FactRef],
+    ) -> Vec<QuarterRow> {
         let mut series: BTreeMap<(&str, &str, &str, i32), Vec<usize>> = BTreeMap::new();
         for (i, m) in monthly.iter().enumerate() {
             series
@@ -427,8 +437,7 @@ mod tests {
         out
     }
 
-    fn drawn_facts(
-    ) -> impl Strategy<Value = Vec<(u8, u8, u8, u8, i32, u8, u8, Option<i16>, Option<i8>)>> {
+    fn drawn_facts() -> impl Strategy<Value = Vec<Drawn>> {
         prop::collection::vec(
             (
                 0..2u8,

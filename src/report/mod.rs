@@ -333,8 +333,11 @@ fn check_groups(input: &ReportInput, charted: &HashSet<String>) -> Vec<SeverityG
     .collect()
 }
 
+/// A conflict's fact: entity, indicator, year and months.
+type ConflictKey<'a> = (&'a str, &'a str, i32, Option<u8>, Option<u8>);
+
 fn conflicts(input: &ReportInput) -> Vec<ConflictRow> {
-    let by_key: HashMap<(&str, &str, i32, Option<u8>, Option<u8>), &Check> = input
+    let by_key: HashMap<ConflictKey, &Check> = input
         .checks
         .iter()
         .filter(|c| c.rule == "conflict")
