@@ -303,16 +303,26 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     // While the tables are written, the facts are read in place once and the park
     // charts of the report drawn.
     let report_facts = crate::report::facts_read(&c.tables.facts);
+    let report_monthly = crate::report::monthly_read(
+        &c.tables.derived.monthly,
+        &p.main_indicators,
+        &p.dictionaries.indicators,
+        &c.tables.checks,
+    );
     let changes = c.changes.take();
     let tables = &c.tables;
     let report_facts = &report_facts;
+    let report_monthly = &report_monthly;
     let parks = move || {
         let t = Instant::now();
         let facts = report_facts
             .as_ref()
             .map_err(Clone::clone)
             .and_then(FactRef::rows);
-        let monthly = MonthlyRef::rows(&tables.derived.monthly);
+        let monthly = report_monthly
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(MonthlyRef::rows);
         let parks = match (&facts, &monthly) {
             (Ok(f), Ok(m)) => crate::report::render_parks(&report_input(p, tables, f, m)),
             (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("reading the tables back: {e}")),

@@ -154,11 +154,15 @@ fn main_indicators(input: &ReportInput) -> Vec<String> {
     for m in input.monthly {
         *months.entry(m.indicator).or_default() += 1;
     }
-    let mut flows: Vec<(&str, usize)> = months
+    top_flows(months, input.indicators)
+}
+
+/// The four flow indicators with the most monthly rows (`rows` per indicator code).
+fn top_flows(rows: HashMap<&str, usize>, indicators: &IndicatorTable) -> Vec<String> {
+    let mut flows: Vec<(&str, usize)> = rows
         .into_iter()
         .filter(|(code, _)| {
-            input
-                .indicators
+            indicators
                 .by_code(code)
                 .is_some_and(|d| matches!(d.kind, IndicatorKind::Flow))
         })
@@ -169,6 +173,45 @@ fn main_indicators(input: &ReportInput) -> Vec<String> {
         .take(4)
         .map(|(c, _)| c.to_string())
         .collect()
+}
+
+/// The monthly rows the report reads: every row of the main indicators (`main`, or
+/// the ones `main_indicators` picks from the rows) and of the indicators a check names.
+/// The page and its charts read no others, and picking from these gives the same main
+/// indicators, since every row of each kept indicator is kept.
+pub fn monthly_read(
+    monthly: &DataFrame,
+    main: &[String],
+    indicators: &IndicatorTable,
+    checks: &[Check],
+) -> PolarsResult<DataFrame> {
+    let codes = monthly.column("indicator")?.str()?;
+    let top = if main.is_empty() {
+        // Rows per indicator, counted by runs (the table is sorted by series).
+        let mut rows: HashMap<&str, usize> = HashMap::default();
+        let mut run: Option<(&str, usize)> = None;
+        for code in codes.iter().flatten() {
+            match &mut run {
+                Some((c, n)) if *c == code => *n += 1,
+                _ => {
+                    if let Some((c, n)) = run.replace((code, 1)) {
+                        *rows.entry(c).or_default() += n;
+                    }
+                }
+            }
+        }
+        if let Some((c, n)) = run {
+            *rows.entry(c).or_default() += n;
+        }
+        top_flows(rows, indicators)
+    } else {
+        Vec::new()
+    };
+    let mut keep: std::collections::HashSet<&str> =
+        checks.iter().map(|c| c.indicator.as_str()).collect();
+    keep.extend(main.iter().map(String::as_str));
+    keep.extend(top.iter().map(String::as_str));
+    monthly.filter(&crate::model::is_in(codes, &keep))
 }
 
 /// Entities in pipeline order, then any others the tables name (open-entity pipelines).
