@@ -5,8 +5,8 @@
 //! rename one.
 
 use polars::prelude::{
-    polars_err, BooleanChunked, ChunkCompareEq, ChunkFull, Column, DataFrame, IdxCa, IdxSize,
-    IntoColumn, NamedFrom, PolarsResult, Series, StringChunked,
+    polars_err, BooleanChunked, ChunkCompareEq, Column, DataFrame, IdxCa, IdxSize, IntoColumn,
+    NamedFrom, PolarsResult, Series, StringChunked,
 };
 use std::sync::Arc;
 
@@ -758,13 +758,43 @@ pub fn str_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>)
 /// Whether each row's `columns` equal the row before's (nulls equal): in a frame sorted
 /// by them, where a group carries on. The first row starts one (its key is never all null).
 pub fn same_as_previous(df: &DataFrame, columns: &[&str]) -> PolarsResult<BooleanChunked> {
+    use polars::prelude::DataType;
     let n = df.height();
-    let mut same = BooleanChunked::full("same".into(), n > 0, n);
+    let keys = df.select(columns.iter().copied())?;
+    let keys = one_chunk(&keys);
+    let mut same = vec![true; n];
+    // Compared in place, row with row before; other types as shifted copies.
     for k in columns {
-        let c = df.column(k)?.as_materialized_series();
-        same = &same & &c.equal_missing(&c.shift(1))?;
+        let c = keys.column(k)?;
+        match c.dtype() {
+            DataType::String => narrow(&mut same, strs(&keys, k)?),
+            DataType::Int32 => narrow(&mut same, nums(c.i32()?)?),
+            DataType::UInt8 => narrow(&mut same, nums(c.u8()?)?),
+            _ => {
+                let s = c.as_materialized_series();
+                let equal = s.equal_missing(&s.shift(1))?;
+                for (x, e) in same.iter_mut().zip(equal.iter()) {
+                    *x &= e == Some(true);
+                }
+            }
+        }
     }
-    Ok(same)
+    Ok(BooleanChunked::new("same".into(), same))
+}
+
+/// Clears `same` where a column's value differs from the row before's (the first row's
+/// "before" is null).
+fn narrow<T: PartialEq>(same: &mut [bool], at: impl Fn(usize) -> Option<T>) {
+    let Some(first) = same.first_mut() else {
+        return;
+    };
+    let mut before = at(0);
+    *first &= before.is_none();
+    for (i, s) in same.iter_mut().enumerate().skip(1) {
+        let now = at(i);
+        *s &= now == before;
+        before = now;
+    }
 }
 
 /// `f` of each value of `col` (null stays null). Columns here come sorted or in runs, so a

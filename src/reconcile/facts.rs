@@ -132,7 +132,13 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
     use rayon::prelude::*;
     let obs = &*crate::model::one_chunk(obs);
     let n = obs.height();
-    let starts = key_starts(obs)?;
+    let same = crate::model::same_as_previous(obs, &KEY)?;
+    let mut starts: Vec<usize> = same
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| (s != Some(true)).then_some(i))
+        .collect();
+    starts.push(n);
     let f64s = |name: &str| -> PolarsResult<Vec<Option<f64>>> {
         Ok(obs.column(name)?.f64()?.iter().collect())
     };
@@ -263,32 +269,6 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
         conflicts.push(Conflict { winner, loser });
     }
     Ok(Reconciled { frame, conflicts })
-}
-
-/// The first row of each key in observations sorted by key, and then the row count:
-/// a row starts a key where a key column differs from the row before's (nulls equal).
-fn key_starts(obs: &DataFrame) -> PolarsResult<Vec<usize>> {
-    let text = |c: &str| crate::model::strs(obs, c);
-    let (entity, scope, indicator) = (text("entity_id")?, text("scope")?, text("indicator")?);
-    let (kind, qualifier) = (text("period_kind")?, text("qualifier")?);
-    let year = crate::model::nums(obs.column("year")?.i32()?)?;
-    let from = crate::model::nums(obs.column("month_from")?.u8()?)?;
-    let to = crate::model::nums(obs.column("month_to")?.u8()?)?;
-    let n = obs.height();
-    let mut starts: Vec<usize> = (0..n.min(1)).collect();
-    starts.extend((1..n).filter(|&i| {
-        let p = i - 1;
-        entity(i) != entity(p)
-            || indicator(i) != indicator(p)
-            || year(i) != year(p)
-            || from(i) != from(p)
-            || to(i) != to(p)
-            || kind(i) != kind(p)
-            || scope(i) != scope(p)
-            || qualifier(i) != qualifier(p)
-    }));
-    starts.push(n);
-    Ok(starts)
 }
 
 /// One key's fact: which row wins, and what the others add.
