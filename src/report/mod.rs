@@ -187,21 +187,9 @@ pub fn monthly_read(
 ) -> PolarsResult<DataFrame> {
     let codes = monthly.column("indicator")?.str()?;
     let top = if main.is_empty() {
-        // Rows per indicator, counted by runs (the table is sorted by series).
         let mut rows: HashMap<&str, usize> = HashMap::default();
-        let mut run: Option<(&str, usize)> = None;
         for code in codes.iter().flatten() {
-            match &mut run {
-                Some((c, n)) if *c == code => *n += 1,
-                _ => {
-                    if let Some((c, n)) = run.replace((code, 1)) {
-                        *rows.entry(c).or_default() += n;
-                    }
-                }
-            }
-        }
-        if let Some((c, n)) = run {
-            *rows.entry(c).or_default() += n;
+            *rows.entry(code).or_default() += 1;
         }
         top_flows(rows, indicators)
     } else {
