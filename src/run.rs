@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -17,6 +17,7 @@ use crate::model::{Check, Fact, FactRef, MonthlyRef, Observation, Reject, Severi
 use crate::progress::Progress;
 use crate::publish::manifest::{InputRecord, RunManifest};
 use crate::publish::parquet::{write_frame_table, write_partitioned_frame, write_table, TableFile};
+use crate::publish::parts::PreviousParts;
 use crate::publish::run_dir::{prune, PendingRun, RunLock};
 use crate::publish::{now_utc, run_stamp};
 use crate::reconcile;
@@ -47,6 +48,8 @@ pub struct Computed {
     pub observations_written: Option<Side<Result<(TableFile, u64)>>>,
     /// The facts table being written, from the end of reconcile on.
     pub facts_written: Option<Side<Result<(TableFile, u64)>>>,
+    /// The previous run's part files, for the partitioned tables written in publish.
+    pub previous_parts: Option<Arc<PreviousParts>>,
 }
 
 /// What a finished run reports.
@@ -83,6 +86,9 @@ pub struct Publishing<'a> {
     /// Where the run's tables go: the observations are written there as soon as they
     /// are sorted, beside reconcile, derive and check, and let go after reconcile.
     pub dir: &'a std::path::Path,
+    /// The previous run's part files, being read: parts with the same rows are linked
+    /// from it (`publish::parts`). None in a `--full` run.
+    pub parts: Option<Side<PreviousParts>>,
 }
 
 /// Runs every stage but publish: nothing is written but the cache (the next run's) and,
@@ -93,9 +99,9 @@ pub fn compute(
     cache: Option<crate::ingest::cache::Cache>,
     publishing: Option<Publishing>,
 ) -> Result<Computed> {
-    let (previous, early) = match publishing {
-        Some(pb) => (pb.previous, Some(pb.dir.to_path_buf())),
-        None => (None, None),
+    let (previous, early, parts) = match publishing {
+        Some(pb) => (pb.previous, Some(pb.dir.to_path_buf()), pb.parts),
+        None => (None, None, None),
     };
     let mut timings = BTreeMap::new();
     let mut warnings = Vec::new();
@@ -158,14 +164,17 @@ pub fn compute(
     });
     timings.insert("normalize".into(), ms(t));
     let facts_dir = early.clone();
+    // A previous run that cannot be read only means every part is written.
+    let previous_parts = parts.and_then(|p| p.join().ok()).map(Arc::new);
     let mut observations_written = Writing(early.map(|dir| {
         let obs = tables.observations.clone();
+        let previous = previous_parts.clone();
         crate::side::spawn(move || -> Result<(TableFile, u64)> {
             let t = Instant::now();
             let df = crate::normalize::frame::published(&obs)
                 .context("selecting the observations' columns")?;
             drop(obs);
-            let file = write_partitioned_frame(&dir, Observation::NAME, df)?;
+            let file = write_partitioned_frame(&dir, Observation::NAME, df, previous.as_deref())?;
             Ok((file, ms(t)))
         })
     }));
@@ -239,6 +248,7 @@ pub fn compute(
         changes,
         observations_written: observations_written.0.take(),
         facts_written: facts_written.0.take(),
+        previous_parts,
     })
 }
 
@@ -282,10 +292,17 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         let read = crate::side::spawn(move || crate::publish::read_back::frame(&dir, Fact::NAME));
         (prev, read)
     });
+    let parts = crate::publish::run_dir::current_run(&p.out_dir)
+        .filter(|_| !full)
+        .map(|prev| {
+            let dir = p.out_dir.join("runs").join(&prev);
+            crate::side::spawn(move || PreviousParts::read(&dir))
+        });
     let pending = PendingRun::create(&p.out_dir, &run_stamp())?;
     let publishing = Publishing {
         previous: previous_facts,
         dir: &pending.tmp,
+        parts,
     };
     let mut c = match compute(p, progress, Some(cache), Some(publishing)) {
         Ok(c) => c,
@@ -329,8 +346,17 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         };
         (facts, monthly, parks, ms(t))
     };
+    let previous_parts = c.previous_parts.take();
     let (written, side) = side::beside(
-        || write_tables(&pending.tmp, tables, observations_written, facts_written),
+        || {
+            write_tables(
+                &pending.tmp,
+                tables,
+                observations_written,
+                facts_written,
+                previous_parts.as_deref(),
+            )
+        },
         parks,
     );
     let outputs = match written {
@@ -452,6 +478,7 @@ fn write_tables(
     t: &Tables,
     observations: Option<Side<Result<(TableFile, u64)>>>,
     facts: Option<Side<Result<(TableFile, u64)>>>,
+    previous: Option<&PreviousParts>,
 ) -> Result<(BTreeMap<String, TableFile>, Option<u64>)> {
     let out: Mutex<BTreeMap<String, TableFile>> = Mutex::new(BTreeMap::new());
     let err: Mutex<Option<anyhow::Error>> = Mutex::new(None);
@@ -476,7 +503,9 @@ fn write_tables(
                     Observation::NAME,
                     crate::normalize::frame::published(&t.observations)
                         .context("selecting the observations' columns")
-                        .and_then(|df| write_partitioned_frame(dir, Observation::NAME, df)),
+                        .and_then(|df| {
+                            write_partitioned_frame(dir, Observation::NAME, df, previous)
+                        }),
                 )
             });
         }
@@ -495,6 +524,7 @@ fn write_tables(
                     dir,
                     crate::model::Monthly::NAME,
                     t.derived.monthly.clone(),
+                    previous,
                 ),
             )
         });

@@ -3,6 +3,7 @@
 pub mod csv_out;
 pub mod manifest;
 pub mod parquet;
+pub mod parts;
 pub mod read_back;
 pub mod run_dir;
 

@@ -5,12 +5,11 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use polars::prelude::{
-    ChunkCompareEq, DataFrame, ParquetCompression, ParquetWriter, StatisticsOptions,
-};
+use polars::prelude::{DataFrame, IdxSize, ParquetCompression, ParquetWriter, StatisticsOptions};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
+use super::parts::{self, PreviousParts};
 use crate::config::pipeline::hex;
 use crate::model::Table;
 
@@ -24,6 +23,10 @@ pub struct TableFile {
     /// For a partitioned table (`path` is then its directory): one entry per file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partitions: Vec<TableFile>,
+    /// For a part file: the digest of its rows (`parts::digest`), by which the next
+    /// run finds a part it need not write again.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digest: String,
 }
 
 /// Hive's name for the partition of a null value: an empty table's one (empty) file
@@ -37,9 +40,10 @@ fn level_1() -> polars_parquet::write::ZstdLevel {
     polars_parquet::write::ZstdLevel::try_new(1).expect("1 is within zstd's levels")
 }
 
-fn write_frame(path: &Path, df: &mut DataFrame) -> Result<(u64, String)> {
+fn write_frame(path: &Path, df: &mut DataFrame, parallel: bool) -> Result<(u64, String)> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     ParquetWriter::new(BufWriter::new(file))
+        .set_parallel(parallel)
         .with_compression(ParquetCompression::Zstd(Some(level_1())))
         .with_statistics(StatisticsOptions::default())
         .finish(df)
@@ -49,52 +53,94 @@ fn write_frame(path: &Path, df: &mut DataFrame) -> Result<(u64, String)> {
 }
 
 /// Writes a large table's frame (sorted by key, with an i32 `year`) Hive-partitioned as
-/// `<dir>/<name>/year=<Y>/part-0.parquet`, one file a year, rows in their order, so BI
-/// tools read only the years they query.
-pub fn write_partitioned_frame(dir: &Path, name: &str, df: DataFrame) -> Result<TableFile> {
+/// `<dir>/<name>/year=<Y>/part-<NNNNN>.parquet`, rows in their order, so BI tools read
+/// only the years they query. A year is cut into parts by entity (`parts::split`);
+/// a part the previous run wrote with the same rows is linked from it (`previous`).
+pub fn write_partitioned_frame(
+    dir: &Path,
+    name: &str,
+    df: DataFrame,
+    previous: Option<&PreviousParts>,
+) -> Result<TableFile> {
     let year = df
         .column("year")
         .and_then(|c| c.i32().cloned())
         .with_context(|| format!("table {name} has no year column"))?;
+    if year.null_count() > 0 {
+        anyhow::bail!("table {name} has rows without a year: they would belong to no partition");
+    }
     let years: BTreeSet<i32> = year.iter().flatten().collect();
-    let mut parts = Vec::new();
-    let mut whole = Sha256::new();
-    let mut one = |sub: String, mut part: DataFrame| -> Result<()> {
-        let folder = dir.join(name).join(&sub);
+    // Parts are cut and their digests taken in place; only a part written is copied.
+    let df = crate::model::one_chunk(&df);
+    let one = |sub: &str, i: usize, rows: &[usize], single: bool| -> Result<TableFile> {
+        let folder = dir.join(name).join(sub);
         std::fs::create_dir_all(&folder)
             .with_context(|| format!("creating {}", folder.display()))?;
-        let rel = format!("{name}/{sub}/part-0.parquet");
-        let (bytes, sha256) = write_frame(&dir.join(&rel), &mut part)?;
-        whole.update(rel.as_bytes());
-        whole.update(sha256.as_bytes());
-        parts.push(TableFile {
-            rows: part.height(),
+        let rel = format!("{name}/{sub}/part-{i:05}.parquet");
+        let dest = dir.join(&rel);
+        let digest = parts::digest(&df, rows).unwrap_or_default();
+        let reused = previous
+            .filter(|_| !digest.is_empty())
+            .and_then(|p| p.reuse(name, &digest, &dest));
+        let (bytes, sha256) = match reused {
+            Some(r) => r,
+            None => {
+                let mut part = match (rows.first(), single) {
+                    (Some(&first), true) => df.slice(first as i64, rows.len()),
+                    (None, _) => df.clear(),
+                    (Some(_), false) => {
+                        let idx = rows.iter().map(|&x| x as IdxSize).collect();
+                        crate::model::take_rows(&df, idx)
+                            .with_context(|| format!("splitting table {name} by year"))?
+                    }
+                };
+                // Parts are written one after another beside the other stages: each
+                // file's columns are encoded in turn, on this thread alone.
+                write_frame(&dest, &mut part, false)?
+            }
+        };
+        Ok(TableFile {
+            rows: rows.len(),
             path: rel,
             bytes,
             sha256,
             partitions: vec![],
-        });
-        Ok(())
+            digest,
+        })
     };
+    let mut files = Vec::new();
     if years.is_empty() {
-        one(format!("year={EMPTY_PARTITION}"), df.clear())?;
+        files.push(one(&format!("year={EMPTY_PARTITION}"), 0, &[], true)?);
     }
-    let single = years.len() == 1 && year.null_count() == 0;
+    let single = years.len() == 1;
     for y in years {
-        let part = if single {
-            df.clone()
+        let sub = format!("year={y}");
+        let rows: Vec<usize> = if single {
+            (0..df.height()).collect()
         } else {
-            df.filter(&year.equal(y))
-                .with_context(|| format!("splitting table {name} by year"))?
+            year.iter()
+                .enumerate()
+                .filter_map(|(i, v)| (v == Some(y)).then_some(i))
+                .collect()
         };
-        one(format!("year={y}"), part)?;
+        let ranges = parts::split(&df, &rows)
+            .with_context(|| format!("cutting table {name}'s year {y} into parts"))?;
+        for (i, r) in ranges.into_iter().enumerate() {
+            files.push(one(&sub, i, &rows[r], single)?);
+        }
+    }
+    let mut whole = Sha256::new();
+    for f in &files {
+        whole.update(f.path.as_bytes());
+        whole.update(f.sha256.as_bytes());
     }
     Ok(TableFile {
         rows: df.height(),
         path: name.to_string(),
-        bytes: parts.iter().map(|p| p.bytes).sum(),
+        bytes: files.iter().map(|p| p.bytes).sum(),
         sha256: hex(&whole.finalize()),
-        partitions: parts,
+        partitions: files,
+        digest: String::new(),
     })
 }
 
@@ -107,12 +153,13 @@ pub fn write_table<T: Table>(dir: &Path, rows: &[T]) -> Result<TableFile> {
 /// Writes a table's frame (already sorted by key) as `<dir>/<name>.parquet`.
 pub fn write_frame_table(dir: &Path, name: &str, mut df: DataFrame) -> Result<TableFile> {
     let file = format!("{name}.parquet");
-    let (bytes, sha256) = write_frame(&dir.join(&file), &mut df)?;
+    let (bytes, sha256) = write_frame(&dir.join(&file), &mut df, true)?;
     Ok(TableFile {
         rows: df.height(),
         path: file,
         bytes,
         sha256,
         partitions: vec![],
+        digest: String::new(),
     })
 }

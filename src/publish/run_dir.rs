@@ -219,7 +219,7 @@ mod tests {
         for f in [
             run.join("facts.parquet"),
             run.join("run.json"),
-            part.join("part-0.parquet"),
+            part.join("part-00000.parquet"),
         ] {
             std::fs::write(f, b"x").unwrap();
         }
@@ -229,7 +229,7 @@ mod tests {
             files,
             [
                 run.join("facts.parquet"),
-                part.join("part-0.parquet"),
+                part.join("part-00000.parquet"),
                 run.join("run.json"),
             ]
         );
