@@ -553,3 +553,57 @@ fn a_corrupt_cache_means_a_reparse() {
         );
     }
 }
+
+/// Rows of one observations table per input path.
+fn rows_by_path(s: &Scratch) -> std::collections::BTreeMap<String, usize> {
+    let obs = read_parquet(&s.current().join("observations.parquet"));
+    let mut n = std::collections::BTreeMap::new();
+    for p in strings(&obs, "source_path").into_iter().flatten() {
+        *n.entry(p).or_insert(0) += 1;
+    }
+    n
+}
+
+/// The same bytes under two names, then one of them renamed: each rerun publishes what
+/// a full parse does, every row under its own file's path. (The cache once keyed an
+/// input by its content alone, and a rerun gave both names' rows to one of them.)
+#[test]
+fn copies_and_renames_keep_their_own_rows_in_reruns() {
+    let s = Scratch::new();
+    let dir = s.path().join("data/csv");
+    let original = "data/csv/江州高新区_2024年1-8月_utf8.csv";
+    let copy = "data/csv/江州高新区_2024年1-8月_utf8_副本.csv";
+    std::fs::copy(s.path().join(original), s.path().join(copy)).unwrap();
+    let full = |s: &Scratch| {
+        let out = parkstat()
+            .args(["run", "--full"])
+            .arg(s.pipeline())
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
+        tables(&s.current())
+    };
+    for run in ["first", "cached"] {
+        assert!(matches!(s.run(&[]).status.code(), Some(0 | 3)), "{run}");
+    }
+    assert!(parsed(&s).is_empty(), "{:?}", parsed(&s));
+    let rows = rows_by_path(&s);
+    assert!(rows[original] > 0);
+    assert_eq!(rows.get(copy), rows.get(original), "{rows:?}");
+    assert!(tables(&s.current()) == full(&s), "cached = full");
+
+    let renamed = "data/csv/江州高新区_2024年1-8月_utf8_改名.csv";
+    std::fs::rename(s.path().join(copy), s.path().join(renamed)).unwrap();
+    assert!(dir.join("江州高新区_2024年1-8月_utf8_改名.csv").is_file());
+    assert!(matches!(s.run(&[]).status.code(), Some(0 | 3)));
+    assert_eq!(
+        parsed(&s),
+        [renamed],
+        "a renamed file is read under its new name"
+    );
+    let rows = rows_by_path(&s);
+    assert_eq!(rows.get(copy), None, "{rows:?}");
+    assert_eq!(rows.get(renamed), rows.get(original), "{rows:?}");
+    let rerun = tables(&s.current());
+    assert!(rerun == full(&s), "rerun after a rename = full");
+}

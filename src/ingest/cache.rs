@@ -171,8 +171,10 @@ impl Cache {
         self.frame.as_ref()
     }
 
-    /// The key of one input's content read by one source entry.
-    pub fn key(&self, source: usize, sha256: &str) -> String {
+    /// The key of one input: its content at its path, read by one source entry. The
+    /// path is part of it because the rows carry it (`source_path`): the same bytes
+    /// under two names, or a file renamed, are rows of their own.
+    pub fn key(&self, source: usize, rel: &str, sha256: &str) -> String {
         let cfg = self
             .source_config
             .get(source)
@@ -183,11 +185,13 @@ impl Cache {
             .chain_update(sha256.as_bytes())
             .chain_update([0])
             .chain_update(cfg.as_bytes())
+            .chain_update([0])
+            .chain_update(rel.as_bytes())
             .finalize()[..16])
     }
 
     /// What the input with this key yielded, if the cache holds it whole.
-    pub fn get(&self, key: &str, sha256: &str) -> Option<Hit> {
+    pub fn get(&self, key: &str, rel: &str, sha256: &str) -> Option<Hit> {
         let e = self.index.entries.get(key)?;
         let frame = self.frame.as_ref()?;
         let start = self.starts.get(e.segment)?.checked_add(e.offset)?;
@@ -198,7 +202,8 @@ impl Cache {
         // Rows of another input mean an index that does not fit its file.
         let part = frame.slice(start as i64, e.len);
         let hashes = part.column("source_sha256").ok()?.str().ok()?;
-        if !hashes.iter().all(|h| h == Some(sha256)) {
+        let paths = part.column("source_path").ok()?.str().ok()?;
+        if !hashes.iter().all(|h| h == Some(sha256)) || !paths.iter().all(|p| p == Some(rel)) {
             return None;
         }
         Some(Hit {
@@ -225,7 +230,7 @@ impl Cache {
         let keyed: Vec<(String, &FileResult)> = results
             .iter()
             .filter(|r| !r.sha256.is_empty())
-            .map(|r| (self.key(r.input.source, &r.sha256), r))
+            .map(|r| (self.key(r.input.source, &r.input.rel, &r.sha256), r))
             .collect();
         let unchanged = keyed.iter().all(|(_, r)| r.cached)
             && keyed.len() == self.index.entries.len()
@@ -282,7 +287,7 @@ impl Cache {
         for r in results {
             let n = r.rows();
             if !r.sha256.is_empty() {
-                let key = self.key(r.input.source, &r.sha256);
+                let key = self.key(r.input.source, &r.input.rel, &r.sha256);
                 match (r.cached, self.index.entries.get(&key)) {
                     (true, Some(e)) => {
                         if !kept.contains_key(&key) {
@@ -349,7 +354,10 @@ impl Cache {
         for r in results {
             let n = r.rows();
             if !r.sha256.is_empty() {
-                entries.insert(self.key(r.input.source, &r.sha256), entry(r, 0, rows, n));
+                entries.insert(
+                    self.key(r.input.source, &r.input.rel, &r.sha256),
+                    entry(r, 0, rows, n),
+                );
             }
             rows += n;
         }

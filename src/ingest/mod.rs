@@ -137,8 +137,8 @@ fn ingest_cached(p: &Pipeline, input: &InputFile, cache: Option<&cache::Cache>) 
         return ingest_one(p, input);
     };
     let sha256 = hex(&Sha256::digest(&bytes));
-    let key = cache.key(input.source, &sha256);
-    if let Some(hit) = cache.get(&key, &sha256) {
+    let key = cache.key(input.source, &input.rel, &sha256);
+    if let Some(hit) = cache.get(&key, &input.rel, &sha256) {
         return FileResult {
             input: input.clone(),
             sha256,
