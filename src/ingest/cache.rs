@@ -51,12 +51,72 @@ struct Segment {
     rows: usize,
 }
 
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default, Clone)]
 struct Index {
     parser: String,
     /// In the order the cache's frame stacks them.
     segments: Vec<Segment>,
     entries: BTreeMap<String, Entry>,
+    /// What each input file's metadata said when it was last read, by path.
+    #[serde(default)]
+    seen: BTreeMap<String, Seen>,
+}
+
+/// A file's metadata when its content had `sha256`. While a file's metadata is the
+/// same, its content is taken to be the same without reading it, as make and git do:
+/// any write changes the change time (`ctime`, which no tool sets back), a replaced
+/// file has another inode. Only metadata settled before it was read is trusted: a write
+/// within `RACY_NS` of the reading may share its timestamps with the next one.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+pub struct Seen {
+    sha256: String,
+    size: u64,
+    mtime_ns: i64,
+    ctime_ns: i64,
+    ino: u64,
+    dev: u64,
+    /// No later than the metadata was read (ns since the epoch).
+    at_ns: i64,
+}
+
+/// How long after its last write a file's metadata is trusted (longer than any file
+/// system's timestamp resolution: FAT's is 2 s).
+const RACY_NS: i64 = 3_000_000_000;
+
+impl Seen {
+    #[cfg(unix)]
+    fn of(meta: &std::fs::Metadata, at_ns: i64, sha256: &str) -> Option<Seen> {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |s: i64, n: i64| s.checked_mul(1_000_000_000)?.checked_add(n);
+        Some(Seen {
+            sha256: sha256.to_string(),
+            size: meta.len(),
+            mtime_ns: ns(meta.mtime(), meta.mtime_nsec())?,
+            ctime_ns: ns(meta.ctime(), meta.ctime_nsec())?,
+            ino: meta.ino(),
+            dev: meta.dev(),
+            at_ns,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn of(_: &std::fs::Metadata, _: i64, _: &str) -> Option<Seen> {
+        None
+    }
+
+    /// The same file, unchanged since this was recorded, and settled when it was.
+    fn vouches_for(&self, now: &Seen) -> bool {
+        (self.size, self.mtime_ns, self.ctime_ns, self.ino, self.dev)
+            == (now.size, now.mtime_ns, now.ctime_ns, now.ino, now.dev)
+            && self.mtime_ns < self.at_ns - RACY_NS
+            && self.ctime_ns < self.at_ns - RACY_NS
+    }
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// At most this many segments: a store beyond it writes one segment of the live rows.
@@ -75,6 +135,10 @@ pub struct Cache {
     frame: Option<DataFrame>,
     /// Where each segment starts in `frame`.
     starts: Vec<usize>,
+    /// When this run began: every file's metadata is read after it.
+    started_ns: i64,
+    /// The metadata of the files this run read or vouched for, for the next run.
+    seen: std::sync::Mutex<BTreeMap<String, Seen>>,
 }
 
 /// A cached result: what parsing the input would have produced.
@@ -113,6 +177,8 @@ impl Cache {
             index: Index::default(),
             frame: None,
             starts: Vec::new(),
+            started_ns: now_ns(),
+            seen: Default::default(),
         };
         if reuse {
             if let Some((index, frame)) = cache.read() {
@@ -190,6 +256,23 @@ impl Cache {
             .finalize()[..16])
     }
 
+    /// The content hash of the file at `path` as recorded, if its metadata (`meta`)
+    /// vouches that it has not changed since (`Seen`).
+    pub fn known_sha256(&self, path: &std::path::Path, meta: &std::fs::Metadata) -> Option<String> {
+        let old = self.index.seen.get(path.to_str()?)?;
+        let now = Seen::of(meta, 0, "")?;
+        old.vouches_for(&now).then(|| old.sha256.clone())
+    }
+
+    /// Records what `path`'s metadata said when its content had `sha256`.
+    pub fn saw(&self, path: &std::path::Path, meta: &std::fs::Metadata, sha256: &str) {
+        if let (Some(p), Some(s)) = (path.to_str(), Seen::of(meta, self.started_ns, sha256)) {
+            if let Ok(mut seen) = self.seen.lock() {
+                seen.insert(p.to_string(), s);
+            }
+        }
+    }
+
     /// What the input with this key yielded, if the cache holds it whole.
     pub fn get(&self, key: &str, rel: &str, sha256: &str) -> Option<Hit> {
         let e = self.index.entries.get(key)?;
@@ -237,12 +320,23 @@ impl Cache {
             && keyed
                 .iter()
                 .all(|(k, _)| self.index.entries.contains_key(k));
+        let seen = self.seen.lock().map(|s| s.clone()).unwrap_or_default();
         if unchanged && self.frame.is_some() {
-            return None;
+            if seen == self.index.seen {
+                return None;
+            }
+            // Only metadata changed (a file touched, or settled): the index alone.
+            let mut index = self.index.clone();
+            index.seen = seen;
+            let dir = self.dir.clone();
+            return Some(crate::side::spawn(move || {
+                let _ = write_index(&dir, &index);
+            }));
         }
-        let (index, rows) = self
+        let (mut index, rows) = self
             .appended(results)
             .unwrap_or_else(|| self.rewritten(results));
+        index.seen = seen;
         let df = match rows {
             Rows::All => frame.select(crate::normalize::frame::cached_columns()),
             Rows::Parsed(ranges) => {
@@ -343,6 +437,7 @@ impl Cache {
             parser: PARSER_HASH.to_string(),
             segments,
             entries,
+            seen: BTreeMap::new(),
         };
         Some((index, Rows::Parsed(ranges)))
     }
@@ -368,6 +463,7 @@ impl Cache {
                 rows,
             }],
             entries,
+            seen: BTreeMap::new(),
         };
         (index, Rows::All)
     }
@@ -393,6 +489,13 @@ fn entry(r: &FileResult, segment: usize, offset: usize, len: usize) -> Entry {
         offset,
         len,
     }
+}
+
+/// Replaces `index.json` by rename: a reader sees the old index or the new one.
+fn write_index(dir: &std::path::Path, index: &Index) -> Option<()> {
+    let tmp = dir.join("index.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec(index).ok()?).ok()?;
+    std::fs::rename(&tmp, dir.join("index.json")).ok()
 }
 
 /// Where each segment starts in the stacked frame.
@@ -423,9 +526,7 @@ fn write(dir: PathBuf, mut index: Index, mut df: DataFrame) -> Option<()> {
         .finish(&mut df)
         .ok()?;
     index.segments.last_mut()?.file = file;
-    let tmp = dir.join("index.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec(&index).ok()?).ok()?;
-    std::fs::rename(&tmp, dir.join("index.json")).ok()?;
+    write_index(&dir, &index)?;
     for e in std::fs::read_dir(&dir).ok()?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if name != "index.json" && !index.segments.iter().any(|s| s.file == name) {
@@ -433,4 +534,62 @@ fn write(dir: PathBuf, mut index: Index, mut df: DataFrame) -> Option<()> {
         }
     }
     Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file's recorded metadata vouches for its content only while every field is the
+    /// same and only if the file was settled (not written within `RACY_NS`) when recorded.
+    #[test]
+    fn metadata_vouches_only_for_a_settled_unchanged_file() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("a.csv");
+        std::fs::write(&f, "x,1\n").unwrap();
+        let meta = std::fs::metadata(&f).unwrap();
+        let p = Pipeline::load(std::path::Path::new("pipelines/default.toml")).unwrap();
+        let mut cache = Cache::load(&p, false);
+        cache.saw(&f, &meta, "h1");
+        let recorded = cache.seen.lock().unwrap().clone();
+        assert_eq!(recorded.len(), 1);
+        cache.index.seen = recorded.clone();
+        assert_eq!(cache.known_sha256(&f, &meta), None, "written just now");
+
+        let mut settled = recorded;
+        for s in settled.values_mut() {
+            s.at_ns = s.ctime_ns.max(s.mtime_ns) + RACY_NS + 1;
+        }
+        cache.index.seen = settled.clone();
+        assert_eq!(cache.known_sha256(&f, &meta).as_deref(), Some("h1"));
+        assert_eq!(cache.known_sha256(&d.path().join("b.csv"), &meta), None);
+
+        let now = Seen::of(&meta, 0, "").unwrap();
+        let old = settled.into_values().next().unwrap();
+        assert!(old.vouches_for(&now));
+        for changed in [
+            Seen {
+                size: old.size + 1,
+                ..old.clone()
+            },
+            Seen {
+                mtime_ns: old.mtime_ns + 1,
+                ..old.clone()
+            },
+            Seen {
+                ctime_ns: old.ctime_ns + 1,
+                ..old.clone()
+            },
+            Seen {
+                ino: old.ino + 1,
+                ..old.clone()
+            },
+            Seen {
+                dev: old.dev + 1,
+                ..old.clone()
+            },
+        ] {
+            assert!(!changed.vouches_for(&now), "{changed:?}");
+        }
+    }
 }

@@ -133,24 +133,45 @@ fn ingest_cached(p: &Pipeline, input: &InputFile, cache: Option<&cache::Cache>) 
     let Some(cache) = cache else {
         return ingest_one(p, input);
     };
-    let Ok(bytes) = std::fs::read(&input.path) else {
-        return ingest_one(p, input);
-    };
-    let sha256 = hex(&Sha256::digest(&bytes));
-    let key = cache.key(input.source, &input.rel, &sha256);
-    if let Some(hit) = cache.get(&key, &input.rel, &sha256) {
-        return FileResult {
+    // Metadata that vouches for the content recorded last time spares reading and
+    // hashing the file (`cache::Seen`); otherwise it is read and hashed.
+    let meta = std::fs::metadata(&input.path).ok();
+    let hit = |sha256: String, bytes: u64| {
+        let key = cache.key(input.source, &input.rel, &sha256);
+        let hit = cache.get(&key, &input.rel, &sha256)?;
+        if let Some(m) = &meta {
+            cache.saw(&input.path, m, &sha256);
+        }
+        Some(FileResult {
             input: input.clone(),
             sha256,
-            bytes: bytes.len() as u64,
+            bytes,
             encoding: hit.encoding,
             output: hit.output,
             error: hit.error,
             cached: true,
             cached_rows: Some(hit.rows),
-            mtime: mtime_of(&input.path),
+            mtime: meta.as_ref().map_or(0, mtime_ns),
             frame: None,
-        };
+        })
+    };
+    if let Some(m) = &meta {
+        if let Some(r) = cache
+            .known_sha256(&input.path, m)
+            .and_then(|s| hit(s, m.len()))
+        {
+            return r;
+        }
+    }
+    let Ok(bytes) = std::fs::read(&input.path) else {
+        return ingest_one(p, input);
+    };
+    let sha256 = hex(&Sha256::digest(&bytes));
+    if let Some(r) = hit(sha256.clone(), bytes.len() as u64) {
+        return r;
+    }
+    if let Some(m) = &meta {
+        cache.saw(&input.path, m, &sha256);
     }
     parse(p, input, bytes, sha256)
 }
@@ -201,8 +222,11 @@ fn lines_within(text: &str, l: &crate::config::pipeline::Limits) -> Result<(), S
 }
 
 fn mtime_of(path: &std::path::Path) -> i64 {
-    std::fs::metadata(path)
-        .and_then(|m| m.modified())
+    std::fs::metadata(path).map_or(0, |m| mtime_ns(&m))
+}
+
+fn mtime_ns(m: &std::fs::Metadata) -> i64 {
+    m.modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i64)
