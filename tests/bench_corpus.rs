@@ -20,13 +20,7 @@ fn every_generated_value_cell_becomes_an_observation() {
     let m2 = corpus::generate(again.path(), 4, 7).expect("generate");
     assert_eq!((m.bytes, m.value_cells), (m2.bytes, m2.value_cells));
 
-    let pipeline = dir.path().join("bench.toml");
-    std::fs::write(
-        &pipeline,
-        "[pipeline]\nname = \"bench\"\nroot = \".\"\noutput = \"out\"\nopen_entities = true\n\n\
-         [[sources]]\nkind = \"sheet\"\npaths = [\"xlsx/**/*.xlsx\"]\n",
-    )
-    .expect("write pipeline");
+    let pipeline = corpus::write_pipeline(dir.path(), None).expect("write pipeline");
     let run = |what: &str| {
         let o = parkstat()
             .arg("run")

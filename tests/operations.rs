@@ -212,6 +212,17 @@ fn progress_bar_only_on_a_terminal() {
     assert!(!String::from_utf8_lossy(&quiet.stdout).contains(" files "));
 }
 
+/// `run --full` on the scratch pipeline (exit 0), and the tables it published.
+fn full_run_tables(s: &Scratch) -> Vec<Vec<u8>> {
+    let out = parkstat()
+        .args(["run", "--full"])
+        .arg(s.pipeline())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    tables(&s.current())
+}
+
 /// The inputs the last run parsed (not taken from the cache).
 fn parsed(s: &Scratch) -> Vec<String> {
     cached_flags(s)
@@ -273,17 +284,12 @@ fn incremental_reruns_parse_only_what_changed() {
     assert_eq!(parsed(&s), ["data/csv/江州高新区_2024年1-8月_utf8.csv"]);
     let incremental = tables(&s.current());
     assert!(incremental != first, "the corrected figure is published");
-    let out = parkstat()
-        .args(["run", "--full"])
-        .arg(s.pipeline())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let full = full_run_tables(&s);
     assert!(
         cached_flags(&s).iter().all(|(_, c)| !c),
         "--full parses everything"
     );
-    assert!(tables(&s.current()) == incremental, "incremental = full");
+    assert!(full == incremental, "incremental = full");
 
     // A synonym added to the dictionary changes how every input reads.
     let dict = s.path().join("pipelines/indicators.toml");
@@ -366,13 +372,7 @@ fn the_cache_appends_what_a_rerun_parsed_and_compacts_unused_rows() {
             cached_flags(&s)
         );
         let cached = tables(&s.current());
-        let out = parkstat()
-            .args(["run", "--full"])
-            .arg(s.pipeline())
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0));
-        assert!(tables(&s.current()) == cached, "change {k}: cached = full");
+        assert!(full_run_tables(&s) == cached, "change {k}: cached = full");
         // `--full` wrote the cache whole again.
         assert_eq!(segments().len(), 1);
         assert_eq!(segments()[0].1, total);
@@ -419,14 +419,8 @@ fn the_cache_appends_what_a_rerun_parsed_and_compacts_unused_rows() {
         assert!(cached_flags(&s).iter().all(|(_, c)| *c));
         tables(&s.current())
     };
-    let out = parkstat()
-        .args(["run", "--full"])
-        .arg(s.pipeline())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
     assert!(
-        tables(&s.current()) == cached,
+        full_run_tables(&s) == cached,
         "cached = full after compaction"
     );
 }
@@ -574,15 +568,6 @@ fn copies_and_renames_keep_their_own_rows_in_reruns() {
     let original = "data/csv/江州高新区_2024年1-8月_utf8.csv";
     let copy = "data/csv/江州高新区_2024年1-8月_utf8_副本.csv";
     std::fs::copy(s.path().join(original), s.path().join(copy)).unwrap();
-    let full = |s: &Scratch| {
-        let out = parkstat()
-            .args(["run", "--full"])
-            .arg(s.pipeline())
-            .output()
-            .unwrap();
-        assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
-        tables(&s.current())
-    };
     for run in ["first", "cached"] {
         assert!(matches!(s.run(&[]).status.code(), Some(0 | 3)), "{run}");
     }
@@ -590,7 +575,7 @@ fn copies_and_renames_keep_their_own_rows_in_reruns() {
     let rows = rows_by_path(&s);
     assert!(rows[original] > 0);
     assert_eq!(rows.get(copy), rows.get(original), "{rows:?}");
-    assert!(tables(&s.current()) == full(&s), "cached = full");
+    assert!(tables(&s.current()) == full_run_tables(&s), "cached = full");
 
     let renamed = "data/csv/江州高新区_2024年1-8月_utf8_改名.csv";
     std::fs::rename(s.path().join(copy), s.path().join(renamed)).unwrap();
@@ -605,7 +590,7 @@ fn copies_and_renames_keep_their_own_rows_in_reruns() {
     assert_eq!(rows.get(copy), None, "{rows:?}");
     assert_eq!(rows.get(renamed), rows.get(original), "{rows:?}");
     let rerun = tables(&s.current());
-    assert!(rerun == full(&s), "rerun after a rename = full");
+    assert!(rerun == full_run_tables(&s), "rerun after a rename = full");
 }
 
 /// A file rewritten with the same size and its modification time set back is read
@@ -642,11 +627,5 @@ fn a_rewrite_that_keeps_size_and_mtime_is_still_read() {
     assert_eq!(s.run(&[]).status.code(), Some(0));
     assert_eq!(parsed(&s), [rel]);
     let rerun = tables(&s.current());
-    let out = parkstat()
-        .args(["run", "--full"])
-        .arg(s.pipeline())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(tables(&s.current()) == rerun, "rerun = full");
+    assert!(full_run_tables(&s) == rerun, "rerun = full");
 }

@@ -61,13 +61,7 @@ fn linked(before: &Path, run: &Path) -> Vec<PathBuf> {
 fn a_rerun_links_unchanged_parts_and_publishes_what_a_full_run_does() {
     let dir = tempfile::tempdir().expect("temp dir");
     corpus::generate(dir.path(), 96, 11).expect("generate");
-    let pipeline = dir.path().join("bench.toml");
-    std::fs::write(
-        &pipeline,
-        "[pipeline]\nname = \"bench\"\nroot = \".\"\noutput = \"out\"\nopen_entities = true\n\n\
-         [[sources]]\nkind = \"sheet\"\npaths = [\"xlsx/**/*.xlsx\"]\n",
-    )
-    .expect("write pipeline");
+    let pipeline = corpus::write_pipeline(dir.path(), None).expect("write pipeline");
     let out = dir.path().join("out/bench");
 
     run(&pipeline, false);

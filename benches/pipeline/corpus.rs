@@ -589,6 +589,22 @@ fn path_of(dir: &Path, seed: u64, k: usize, m: u32) -> PathBuf {
     dir.join("xlsx").join(format!("{YEAR}-{m:02}")).join(name)
 }
 
+/// Writes `dir/bench.toml`, the pipeline over the corpus's workbooks (output under
+/// `dir/out/bench`, keeping `keep_runs` runs when given), and returns its path.
+pub fn write_pipeline(dir: &Path, keep_runs: Option<usize>) -> Result<PathBuf, String> {
+    let keep = keep_runs.map_or(String::new(), |k| format!("keep_runs = {k}\n"));
+    let path = dir.join("bench.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[pipeline]\nname = \"bench\"\nroot = \".\"\noutput = \"out\"\nopen_entities = true\n{keep}\n\
+             [[sources]]\nkind = \"sheet\"\npaths = [\"xlsx/**/*.xlsx\"]\n"
+        ),
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
 /// Rewrites the first park's workbook of the first month as resent with `revision`
 /// (0 puts the original back); returns its path.
 pub fn resend(dir: &Path, seed: u64, revision: u64) -> Result<PathBuf, String> {

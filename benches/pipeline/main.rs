@@ -175,13 +175,7 @@ fn main() {
 fn bench() -> Result<(), String> {
     let a = args()?;
     let (dir, m) = corpus_dir(&a.scale)?;
-    let pipeline = dir.join("bench.toml");
-    std::fs::write(
-        &pipeline,
-        "[pipeline]\nname = \"bench\"\nroot = \".\"\noutput = \"out\"\nopen_entities = true\nkeep_runs = 2\n\n\
-         [[sources]]\nkind = \"sheet\"\npaths = [\"xlsx/**/*.xlsx\"]\n",
-    )
-    .map_err(|e| e.to_string())?;
+    let pipeline = corpus::write_pipeline(&dir, Some(2))?;
     println!(
         "corpus {}: {} workbooks, {:.1} MB, {} value cells (+{} growth cells); jobs {}",
         a.scale,

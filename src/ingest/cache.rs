@@ -567,28 +567,16 @@ mod tests {
         let now = Seen::of(&meta, 0, "").unwrap();
         let old = settled.into_values().next().unwrap();
         assert!(old.vouches_for(&now));
-        for changed in [
-            Seen {
-                size: old.size + 1,
-                ..old.clone()
-            },
-            Seen {
-                mtime_ns: old.mtime_ns + 1,
-                ..old.clone()
-            },
-            Seen {
-                ctime_ns: old.ctime_ns + 1,
-                ..old.clone()
-            },
-            Seen {
-                ino: old.ino + 1,
-                ..old.clone()
-            },
-            Seen {
-                dev: old.dev + 1,
-                ..old.clone()
-            },
-        ] {
+        let changes: [fn(&mut Seen); 5] = [
+            |s| s.size += 1,
+            |s| s.mtime_ns += 1,
+            |s| s.ctime_ns += 1,
+            |s| s.ino += 1,
+            |s| s.dev += 1,
+        ];
+        for change in changes {
+            let mut changed = old.clone();
+            change(&mut changed);
             assert!(!changed.vouches_for(&now), "{changed:?}");
         }
     }
