@@ -58,8 +58,10 @@ pub fn split(df: &DataFrame, rows: &[usize]) -> PolarsResult<Vec<std::ops::Range
     Ok(starts.windows(2).map(|w| w[0]..w[1]).collect())
 }
 
-/// The bytes a digest is taken of, gathered and hashed in blocks (BLAKE3: a part's
-/// digest is taken every run, and sha256 took twice as long over the medium bench's rows).
+/// The bytes a digest is taken of, gathered and hashed in blocks. BLAKE3, because a
+/// digest is taken of every part every run: over the medium bench's observations the
+/// digests took 36–37 ms with it against 54–63 ms with sha256 (the hashing alone, about
+/// 12 ms against 35).
 struct Feed {
     hash: blake3::Hasher,
     buf: Vec<u8>,
