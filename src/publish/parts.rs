@@ -219,6 +219,14 @@ pub fn digest(df: &DataFrame, rows: &[usize]) -> Option<String> {
     Some(f.finish())
 }
 
+/// Whether a path from a previous `run.json` stays inside its run directory (a
+/// manifest edited by hand must not make a run link a file from elsewhere).
+fn inside(path: &str) -> bool {
+    use std::path::Component;
+    let p = Path::new(path);
+    !path.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
 /// The part files of the previous run, by digest, for the tables it partitioned.
 #[derive(Debug, Default)]
 pub struct PreviousParts {
@@ -239,7 +247,7 @@ impl PreviousParts {
                 let parts = table
                     .partitions
                     .into_iter()
-                    .filter(|p| !p.digest.is_empty())
+                    .filter(|p| !p.digest.is_empty() && inside(&p.path))
                     .map(|p| (p.digest.clone(), (run_dir.join(&p.path), p)))
                     .collect();
                 (name, parts)
@@ -315,6 +323,19 @@ mod tests {
             .map(|p| entity(&more, p.start))
             .collect();
         assert_eq!(firsts, firsts2);
+    }
+
+    #[test]
+    fn only_paths_inside_the_run_are_taken() {
+        assert!(inside("observations/year=2024/part-00000.parquet"));
+        for outside in [
+            "",
+            "/etc/passwd",
+            "../other/part-00000.parquet",
+            "a/../../b",
+        ] {
+            assert!(!inside(outside), "{outside}");
+        }
     }
 
     /// The digest tells any change of a value, a null or a name apart, and not how the
