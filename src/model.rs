@@ -833,7 +833,8 @@ pub fn one_chunk(df: &DataFrame) -> std::borrow::Cow<'_, DataFrame> {
     }
 }
 
-fn single<T: polars::prelude::PolarsDataType>(
+/// The one array of a column (none if it has no chunk); an error if it has several.
+pub(crate) fn single<T: polars::prelude::PolarsDataType>(
     ca: &polars::prelude::ChunkedArray<T>,
 ) -> PolarsResult<Option<&T::Array>> {
     if ca.chunks().len() > 1 {

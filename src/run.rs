@@ -287,17 +287,16 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     let cache = crate::ingest::cache::Cache::load(p, !full);
     let load_ms = ms(t);
     // The report compares with the previous run's facts: read them while the stages run.
-    let previous_facts = crate::publish::run_dir::current_run(&p.out_dir).map(|prev| {
+    let previous_run = crate::publish::run_dir::current_run(&p.out_dir);
+    let previous_facts = previous_run.clone().map(|prev| {
         let dir = p.out_dir.join("runs").join(&prev);
         let read = crate::side::spawn(move || crate::publish::read_back::frame(&dir, Fact::NAME));
         (prev, read)
     });
-    let parts = crate::publish::run_dir::current_run(&p.out_dir)
-        .filter(|_| !full)
-        .map(|prev| {
-            let dir = p.out_dir.join("runs").join(&prev);
-            crate::side::spawn(move || PreviousParts::read(&dir))
-        });
+    let parts = previous_run.filter(|_| !full).map(|prev| {
+        let dir = p.out_dir.join("runs").join(&prev);
+        crate::side::spawn(move || PreviousParts::read(&dir))
+    });
     let pending = PendingRun::create(&p.out_dir, &run_stamp())?;
     let publishing = Publishing {
         previous: previous_facts,

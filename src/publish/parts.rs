@@ -103,14 +103,11 @@ impl Feed {
     }
 }
 
-/// The one array of a column of a one-chunk frame.
+/// The one array of a column of a one-chunk frame; none otherwise.
 fn array<T: polars::prelude::PolarsDataType>(
     ca: &polars::prelude::ChunkedArray<T>,
 ) -> Option<&T::Array> {
-    match ca.chunks().len() {
-        1 => ca.downcast_iter().next(),
-        _ => None,
-    }
+    crate::model::single(ca).ok().flatten()
 }
 
 /// A string column's rows as runs of equal values (run length, then the value or a
