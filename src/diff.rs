@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::model::{FactRef, PeriodKind, Scope};
 
+use crate::publish::parquet::RowGroup;
 use crate::reconcile::facts::{fact_key as key, KeyRef as Key};
 
 /// One difference between the facts of two runs.
@@ -284,6 +285,48 @@ pub fn diff_frames(old: &DataFrame, new: &DataFrame) -> PolarsResult<Vec<FactCha
     Ok(out.into_iter().map(|(_, c)| c).collect())
 }
 
+/// Row ranges of each side.
+pub type Ranges = Vec<std::ops::Range<usize>>;
+
+/// The rows of two facts tables written in digested row groups (`write_grouped_table`)
+/// that may differ: on each side, the groups whose digest the other side lacks. Groups
+/// with one digest on both sides hold the same rows, so the same entities, and a group
+/// holds whole entities: no other group on either side has a fact of theirs, so none of
+/// their facts can have changed. None when a group has no digest or the groups do not
+/// add up to the tables' rows (`rows`: old, new).
+pub fn unmatched(
+    old: &[RowGroup],
+    new: &[RowGroup],
+    rows: (usize, usize),
+) -> Option<(Ranges, Ranges)> {
+    use std::collections::HashSet;
+    let sound = |g: &[RowGroup], n: usize| {
+        g.iter().all(|x| !x.digest.is_empty()) && g.iter().map(|x| x.rows).sum::<usize>() == n
+    };
+    if !sound(old, rows.0) || !sound(new, rows.1) {
+        return None;
+    }
+    let digests =
+        |g: &[RowGroup]| -> HashSet<String> { g.iter().map(|x| x.digest.clone()).collect() };
+    let ranges = |g: &[RowGroup], other: &HashSet<String>| -> Ranges {
+        let mut out: Ranges = Vec::new();
+        let mut start = 0;
+        for x in g {
+            let r = start..start + x.rows;
+            start = r.end;
+            if other.contains(&x.digest) {
+                continue;
+            }
+            match out.last_mut() {
+                Some(last) if last.end == r.start => last.end = r.end,
+                _ => out.push(r),
+            }
+        }
+        out
+    };
+    Some((ranges(old, &digests(new)), ranges(new, &digests(old))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,6 +390,30 @@ mod tests {
         assert!(walk(&Fact::to_frame(&reversed).unwrap(), &b)
             .unwrap()
             .is_none());
+    }
+
+    /// Groups with a digest on both sides are skipped on both; the others become row
+    /// ranges, neighbours joined; a group without a digest, or groups that do not add up
+    /// to the rows, mean every row is compared.
+    #[test]
+    fn only_groups_without_a_twin_are_compared() {
+        let g = |rows: usize, digest: &str| RowGroup {
+            rows,
+            digest: digest.into(),
+            copied: false,
+        };
+        let old = [g(3, "a"), g(2, "b"), g(4, "c"), g(1, "d")];
+        let new = [g(3, "a"), g(5, "b2"), g(4, "c"), g(2, "e"), g(1, "f")];
+        let (was, is) = unmatched(&old, &new, (10, 15)).unwrap();
+        assert_eq!(was, vec![3..5, 9..10]);
+        assert_eq!(is, vec![3..8, 12..15]);
+        let same = unmatched(&old, &old, (10, 10)).unwrap();
+        assert_eq!(same, (vec![], vec![]));
+        assert_eq!(unmatched(&old, &new, (10, 14)), None);
+        let undigested = [g(3, "a"), g(7, "")];
+        assert_eq!(unmatched(&undigested, &new, (10, 15)), None);
+        let all_old: Ranges = std::iter::once(0..10).collect();
+        assert_eq!(unmatched(&old, &[], (10, 0)), Some((all_old, vec![])));
     }
 
     #[test]

@@ -16,7 +16,9 @@ use crate::ingest::{self, discover};
 use crate::model::{Check, Fact, FactRef, MonthlyRef, Observation, Reject, Severity, Table};
 use crate::progress::Progress;
 use crate::publish::manifest::{InputRecord, RunManifest};
-use crate::publish::parquet::{write_frame_table, write_partitioned_frame, write_table, TableFile};
+use crate::publish::parquet::{
+    write_frame_table, write_grouped_table, write_partitioned_frame, write_table, TableFile,
+};
 use crate::publish::parts::PreviousParts;
 use crate::publish::run_dir::{prune, PendingRun, RunLock};
 use crate::publish::{now_utc, run_stamp};
@@ -64,7 +66,7 @@ fn ms(t: Instant) -> u64 {
 }
 
 /// The run a new one is compared with: its id, and its facts being read on a thread.
-pub type Previous = (String, Side<Result<DataFrame>>);
+pub type Previous = (String, Side<Result<crate::publish::read_back::StoredFacts>>);
 
 /// The observations being written: should a stage fail, the writer is waited for, so
 /// the abandoned run's directory is not written into once it is removed.
@@ -89,6 +91,8 @@ pub struct Publishing<'a> {
     /// The previous run's part files, being read: parts with the same rows are linked
     /// from it (`publish::parts`). None in a `--full` run.
     pub parts: Option<Side<PreviousParts>>,
+    /// A `--full` run: every table is encoded, nothing taken from the previous run.
+    pub full: bool,
 }
 
 /// Runs every stage but publish: nothing is written but the cache (the next run's) and,
@@ -99,9 +103,9 @@ pub fn compute(
     cache: Option<crate::ingest::cache::Cache>,
     publishing: Option<Publishing>,
 ) -> Result<Computed> {
-    let (previous, early, parts) = match publishing {
-        Some(pb) => (pb.previous, Some(pb.dir.to_path_buf()), pb.parts),
-        None => (None, None, None),
+    let (previous, early, parts, full) = match publishing {
+        Some(pb) => (pb.previous, Some(pb.dir.to_path_buf()), pb.parts, pb.full),
+        None => (None, None, None, true),
     };
     let mut timings = BTreeMap::new();
     let mut warnings = Vec::new();
@@ -189,20 +193,29 @@ pub fn compute(
 
     // Written beside derive and check, whose last part leaves a core idle; in publish
     // it was the last table to finish.
+    // The writer digests the facts' row groups first and hands them to the comparison,
+    // which then reads only the previous run's groups that differ.
+    let (groups_to, groups) = std::sync::mpsc::sync_channel(1);
+    // Read since the run began; a previous run that cannot be read is compared with none.
+    let previous = previous.and_then(|(id, read)| Some((id, Arc::new(read.join().ok()?.ok()?))));
     let mut facts_written = Writing(facts_dir.map(|dir| {
         let df = rec.frame.clone();
+        let reuse = previous.as_ref().filter(|_| !full).map(|(_, f)| f.clone());
         crate::side::spawn(move || -> Result<(TableFile, u64)> {
             let t = Instant::now();
-            let file = write_frame_table(&dir, Fact::NAME, df)?;
+            let file = write_grouped_table(&dir, Fact::NAME, df, reuse.as_deref(), |g| {
+                let _ = groups_to.send(g.to_vec());
+            })?;
             Ok((file, ms(t)))
         })
     }));
     let facts = &rec.frame;
     let diff = move || {
         let t = Instant::now();
-        let (prev, read) = previous?;
-        let old = read.join().ok()?.ok()?;
-        let changes = crate::diff::diff_frames(&old, facts).ok()?;
+        let (prev, old) = previous?;
+        // No groups (the facts not written): every row is compared.
+        let groups = groups.recv().unwrap_or_default();
+        let changes = crate::publish::read_back::fact_changes(&old, facts, &groups).ok()?;
         Some((prev, changes, ms(t)))
     };
     let stages = || -> Result<_> {
@@ -290,7 +303,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     let previous_run = crate::publish::run_dir::current_run(&p.out_dir);
     let previous_facts = previous_run.clone().map(|prev| {
         let dir = p.out_dir.join("runs").join(&prev);
-        let read = crate::side::spawn(move || crate::publish::read_back::frame(&dir, Fact::NAME));
+        let read = crate::side::spawn(move || crate::publish::read_back::stored_facts(&dir));
         (prev, read)
     });
     let parts = previous_run.filter(|_| !full).map(|prev| {
@@ -302,6 +315,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         previous: previous_facts,
         dir: &pending.tmp,
         parts,
+        full,
     };
     let mut c = match compute(p, progress, Some(cache), Some(publishing)) {
         Ok(c) => c,
@@ -512,7 +526,7 @@ fn write_tables(
             s.spawn(|_| {
                 record(
                     Fact::NAME,
-                    write_frame_table(dir, Fact::NAME, t.facts.clone()),
+                    write_grouped_table(dir, Fact::NAME, t.facts.clone(), None, |_| {}),
                 )
             });
         }

@@ -120,3 +120,99 @@ fn a_rerun_links_unchanged_parts_and_publishes_what_a_full_run_does() {
     run(&pipeline, true);
     assert!(rerun == all_tables(&current_run(&out)), "rerun = full");
 }
+
+/// The row groups of a run's `facts` table, as its `run.json` records them.
+fn fact_groups(run: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read(run.join("run.json")).expect("run.json");
+    let m: serde_json::Value = serde_json::from_slice(&text).expect("run.json is JSON");
+    m["outputs"]["facts"]["row_groups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn copied(groups: &[serde_json::Value]) -> usize {
+    groups.iter().filter(|g| g["copied"] == true).count()
+}
+
+/// `parkstat diff` between the last two retained runs, one JSON line per change.
+fn changes(pipeline: &Path) -> Vec<String> {
+    let o = parkstat()
+        .args(["diff", "--format", "jsonl", "--pipeline"])
+        .arg(pipeline)
+        .output()
+        .expect("run parkstat diff");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The facts table is written in row groups of whole entities, each with a digest: a
+/// rerun copies the groups the previous run wrote with the same rows (pages as they
+/// are) and compares with it only the groups that differ, finding the very changes a
+/// comparison of every fact finds. A previous file altered since is not copied from.
+#[test]
+fn a_rerun_copies_unchanged_fact_groups_and_compares_only_the_others() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    corpus::generate(dir.path(), 96, 11).expect("generate");
+    let pipeline = corpus::write_pipeline(dir.path(), None).expect("write pipeline");
+    let out = dir.path().join("out/bench");
+
+    run(&pipeline, false);
+    let first = current_run(&out);
+    let groups = fact_groups(&first);
+    assert!(
+        groups.len() >= 2,
+        "96 parks give several groups: {groups:?}"
+    );
+    assert_eq!(copied(&groups), 0, "nothing to copy from in a first run");
+
+    corpus::resend(dir.path(), 11, 1).expect("resend");
+    run(&pipeline, false);
+    let second = current_run(&out);
+    let groups = fact_groups(&second);
+    let kept = copied(&groups);
+    assert!(
+        kept > 0 && kept < groups.len(),
+        "the resent park's group is encoded, the others copied: {kept} of {}",
+        groups.len()
+    );
+
+    let grouped = changes(&pipeline);
+    assert!(!grouped.is_empty(), "the resent figures are changes");
+    // Without the first run's digests, every fact of both runs is compared.
+    let manifest = first.join("run.json");
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).expect("run.json")).expect("JSON");
+    m["outputs"]["facts"]
+        .as_object_mut()
+        .expect("facts output")
+        .remove("row_groups");
+    std::fs::write(&manifest, serde_json::to_vec(&m).expect("JSON")).expect("write run.json");
+    assert_eq!(grouped, changes(&pipeline));
+
+    run(&pipeline, true);
+    let full = current_run(&out);
+    assert_eq!(copied(&fact_groups(&full)), 0, "--full encodes every group");
+    assert!(
+        table_bytes(&second, "facts") == table_bytes(&full, "facts"),
+        "copied groups give the bytes of encoded ones"
+    );
+
+    // The full run's facts file altered after publishing: the next rerun copies nothing
+    // from it and still publishes what a full run does.
+    let victim = full.join("facts.parquet");
+    let mut bytes = std::fs::read(&victim).expect("facts");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&victim, &bytes).expect("alter the facts");
+    corpus::resend(dir.path(), 11, 0).expect("resend the original");
+    run(&pipeline, false);
+    let third = current_run(&out);
+    assert_eq!(copied(&fact_groups(&third)), 0);
+    let rerun = all_tables(&third);
+    run(&pipeline, true);
+    assert!(rerun == all_tables(&current_run(&out)), "rerun = full");
+}

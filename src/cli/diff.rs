@@ -9,7 +9,6 @@ use crate::cli::extract::{json_line, Format};
 use crate::config::pipeline::Pipeline;
 use crate::diff::FactChange;
 use crate::error::{exit, UsageError};
-use crate::model::Fact;
 use crate::publish::read_back;
 use crate::publish::run_dir::list_runs;
 
@@ -32,8 +31,11 @@ pub fn execute(pipeline: &Path, a: Option<&str>, b: Option<&str>, format: Format
     };
     let dir_a = read_back::run_path(&p.out_dir, &a)?;
     let dir_b = read_back::run_path(&p.out_dir, &b)?;
-    let facts = read_back::frame(&dir_b, <Fact as crate::model::Table>::NAME)?;
-    let changes = read_back::fact_changes(&dir_a, &facts)?;
+    let (old, new) = (
+        read_back::stored_facts(&dir_a)?,
+        read_back::stored_facts(&dir_b)?,
+    );
+    let changes = read_back::fact_changes(&old, &new.rows(None)?, new.row_groups())?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {

@@ -27,6 +27,21 @@ pub struct TableFile {
     /// run finds a part it need not write again.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub digest: String,
+    /// For a table written in row groups (`write_grouped_table`): each group's rows and
+    /// digest, in file order, by which the next run reads only the groups that differ.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub row_groups: Vec<RowGroup>,
+}
+
+/// One row group of a table written by `write_grouped_table`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RowGroup {
+    pub rows: usize,
+    /// `parts::digest` of its rows; empty when the rows have a column it cannot digest.
+    pub digest: String,
+    /// Copied from the previous run's file rather than encoded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub copied: bool,
 }
 
 /// Hive's name for the partition of a null value: an empty table's one (empty) file
@@ -106,6 +121,7 @@ pub fn write_partitioned_frame(
             sha256,
             partitions: vec![],
             digest,
+            row_groups: vec![],
         })
     };
     let mut files = Vec::new();
@@ -141,6 +157,7 @@ pub fn write_partitioned_frame(
         sha256: hex(&whole.finalize()),
         partitions: files,
         digest: String::new(),
+        row_groups: vec![],
     })
 }
 
@@ -161,5 +178,76 @@ pub fn write_frame_table(dir: &Path, name: &str, mut df: DataFrame) -> Result<Ta
         sha256,
         partitions: vec![],
         digest: String::new(),
+        row_groups: vec![],
+    })
+}
+
+/// Writes a table's frame (sorted by key) as `<dir>/<name>.parquet` in row groups cut at
+/// entities as parts are (`parts::split`), and records each group's digest. A run
+/// compares its facts with the previous run's by these digests and reads only the groups
+/// that differ; a group with the digest of one of `previous`'s is copied from it, pages
+/// as they are, rather than encoded again. `digested` gets the groups once they are
+/// known, before the encoding.
+pub fn write_grouped_table(
+    dir: &Path,
+    name: &str,
+    df: DataFrame,
+    previous: Option<&super::read_back::StoredFacts>,
+    digested: impl FnOnce(&[RowGroup]),
+) -> Result<TableFile> {
+    let df = crate::model::one_chunk(&df);
+    let all: Vec<usize> = (0..df.height()).collect();
+    // An empty table has no row group.
+    let ranges: Vec<std::ops::Range<usize>> = parts::split(&df, &all)
+        .with_context(|| format!("cutting table {name} into row groups"))?
+        .into_iter()
+        .filter(|r| !r.is_empty())
+        .collect();
+    let mut groups: Vec<RowGroup> = ranges
+        .iter()
+        .map(|r| RowGroup {
+            rows: r.len(),
+            digest: parts::digest(&df, &all[r.clone()]).unwrap_or_default(),
+            copied: false,
+        })
+        .collect();
+    digested(&groups);
+    let file = format!("{name}.parquet");
+    let path = dir.join(&file);
+    let out = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let reusable = previous.and_then(|p| p.reusable());
+    let written = || -> polars::prelude::PolarsResult<()> {
+        let mut w = ParquetWriter::new(BufWriter::new(out))
+            .set_parallel(true)
+            .with_compression(ParquetCompression::Zstd(Some(level_1())))
+            .with_statistics(StatisticsOptions::default())
+            .batched(df.schema())?;
+        for (r, g) in ranges.iter().zip(&mut groups) {
+            let kept = reusable
+                .as_ref()
+                .filter(|_| !g.digest.is_empty())
+                .and_then(|p| p.pages(&g.digest));
+            match kept {
+                Some((rows, pages)) => {
+                    w.write_row_group(rows, &pages)?;
+                    g.copied = true;
+                }
+                // A slice of a one-chunk frame is one chunk: one row group.
+                None => w.write_batch(&df.slice(r.start as i64, r.len()))?,
+            }
+        }
+        w.finish()?;
+        Ok(())
+    };
+    written().with_context(|| format!("writing {}", path.display()))?;
+    let bytes = std::fs::read(&path).with_context(|| format!("reading back {}", path.display()))?;
+    Ok(TableFile {
+        rows: df.height(),
+        path: file,
+        bytes: bytes.len() as u64,
+        sha256: hex(&Sha256::digest(&bytes)),
+        partitions: vec![],
+        digest: String::new(),
+        row_groups: groups,
     })
 }

@@ -109,13 +109,177 @@ pub fn table<T: Table>(run_dir: &Path) -> Result<Vec<T>> {
     })
 }
 
-/// The changes from the facts of `old_run` to `new` (the report's "since the last run").
-pub fn fact_changes(old_run: &Path, new: &DataFrame) -> Result<Vec<crate::diff::FactChange>> {
-    let old = frame(old_run, crate::model::Fact::NAME)?;
-    crate::diff::diff_frames(&old, new).with_context(|| {
+/// A retained run's facts as a later run compares with them: the file's bytes, checked
+/// against the sha256 its run recorded, and the row groups that run digested.
+pub struct StoredFacts {
+    path: PathBuf,
+    bytes: polars_buffer::Buffer<u8>,
+    file: super::parquet::TableFile,
+}
+
+/// Reads the facts of `run_dir`. Its groups' digests are kept only while the file still
+/// has the sha256 its run recorded: the groups a comparison skips are trusted unread.
+pub fn stored_facts(run_dir: &Path) -> Result<StoredFacts> {
+    use sha2::{Digest, Sha256};
+    let name = crate::model::Fact::NAME;
+    let path = run_dir.join(format!("{name}.parquet"));
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut file = manifest(run_dir)
+        .ok()
+        .and_then(|mut m| m.outputs.remove(name))
+        .unwrap_or_else(|| super::parquet::TableFile {
+            rows: 0,
+            path: String::new(),
+            bytes: 0,
+            sha256: String::new(),
+            partitions: vec![],
+            digest: String::new(),
+            row_groups: vec![],
+        });
+    if file.sha256 != crate::config::pipeline::hex(&Sha256::digest(&bytes)) {
+        file.row_groups.clear();
+    }
+    Ok(StoredFacts {
+        path,
+        bytes: bytes.into(),
+        file,
+    })
+}
+
+/// The row groups of stored facts that a new facts file may take as they are.
+pub struct Reusable<'a> {
+    bytes: &'a polars_buffer::Buffer<u8>,
+    meta: polars_parquet::parquet::metadata::FileMetadata,
+    by_digest: std::collections::HashMap<&'a str, usize>,
+}
+
+impl Reusable<'_> {
+    /// The rows and the pages (still compressed, column by column) of the group with
+    /// `digest`; none when there is no such group or its pages cannot be read.
+    pub fn pages(
+        &self,
+        digest: &str,
+    ) -> Option<(u64, Vec<Vec<polars_parquet::write::CompressedPage>>)> {
+        use polars_parquet::parquet::read::PageReader;
+        use polars_parquet::write::CompressedPage;
+        let group = &self.meta.row_groups[*self.by_digest.get(digest)?];
+        let column = |c: &polars_parquet::parquet::metadata::ColumnChunkMetadata| {
+            let r = c.byte_range();
+            let (start, end) = (usize::try_from(r.start).ok()?, usize::try_from(r.end).ok()?);
+            if start > end || end > self.bytes.len() {
+                return None;
+            }
+            let chunk = std::io::Cursor::new(self.bytes.clone().sliced(start..end));
+            PageReader::new(chunk, c, vec![], end - start)
+                .map(|page| {
+                    let mut page = page.ok()?;
+                    // Pages read back do not carry their row count, which the writer
+                    // records; a flat column's data page has one value per row.
+                    if let CompressedPage::Data(d) = &mut page {
+                        d.num_rows = Some(d.num_values());
+                    }
+                    Some(page)
+                })
+                .collect::<Option<Vec<_>>>()
+        };
+        let columns = group
+            .parquet_columns()
+            .iter()
+            .map(column)
+            .collect::<Option<Vec<_>>>()?;
+        Some((group.num_rows() as u64, columns))
+    }
+}
+
+impl StoredFacts {
+    /// Its digested row groups, to be taken into a new file unencoded; none when its run
+    /// did not digest them, the file changed since, or its footer does not match them.
+    pub fn reusable(&self) -> Option<Reusable<'_>> {
+        use polars_parquet::parquet::read::read_metadata;
+        if self.file.row_groups.is_empty() {
+            return None;
+        }
+        let meta = read_metadata(&mut std::io::Cursor::new(&self.bytes[..])).ok()?;
+        let agree = meta.row_groups.len() == self.file.row_groups.len()
+            && meta
+                .row_groups
+                .iter()
+                .zip(&self.file.row_groups)
+                .all(|(m, g)| m.num_rows() == g.rows);
+        if !agree {
+            return None;
+        }
+        let by_digest = self
+            .file
+            .row_groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !g.digest.is_empty())
+            .map(|(i, g)| (g.digest.as_str(), i))
+            .collect();
+        Some(Reusable {
+            bytes: &self.bytes,
+            meta,
+            by_digest,
+        })
+    }
+
+    /// The row groups its run digested; none when it did not, or the file changed since.
+    pub fn row_groups(&self) -> &[super::parquet::RowGroup] {
+        &self.file.row_groups
+    }
+
+    /// Its rows in `ranges`, stacked in order; every row when `ranges` is None.
+    pub fn rows(&self, ranges: Option<&[std::ops::Range<usize>]>) -> Result<DataFrame> {
+        let read = |slice: Option<(usize, usize)>| {
+            let mut r = ParquetReader::new(std::io::Cursor::new(&self.bytes[..]));
+            if slice.is_some() {
+                r = r.with_slice(slice);
+            }
+            r.finish()
+                .with_context(|| format!("reading {}", self.path.display()))
+        };
+        let Some(ranges) = ranges else {
+            return read(None);
+        };
+        let parts = ranges
+            .iter()
+            .map(|r| read(Some((r.start, r.len()))))
+            .collect::<Result<Vec<_>>>()?;
+        match parts.is_empty() {
+            true => Ok(read(Some((0, 0)))?),
+            false => Ok(crate::model::concat(&parts)?),
+        }
+    }
+}
+
+/// The changes from the stored facts `old` to the facts frame `new`, whose row groups as
+/// written are `new_groups` (`write_grouped_table`). When both sides have digested
+/// groups, only the groups that differ are read and compared (`diff::unmatched`).
+pub fn fact_changes(
+    old: &StoredFacts,
+    new: &DataFrame,
+    new_groups: &[super::parquet::RowGroup],
+) -> Result<Vec<crate::diff::FactChange>> {
+    let not_facts = || {
         format!(
             "{} does not hold the columns of parkstat's `facts` table",
-            old_run.display()
+            old.path.display()
         )
-    })
+    };
+    let rows = (old.file.rows, new.height());
+    let Some((was, is)) = crate::diff::unmatched(&old.file.row_groups, new_groups, rows) else {
+        let all = old.rows(None)?;
+        return crate::diff::diff_frames(&all, new).with_context(not_facts);
+    };
+    let before = old.rows(Some(&was))?;
+    let after = match is.len() {
+        0 => new.clear(),
+        _ => crate::model::concat(
+            &is.iter()
+                .map(|r| new.slice(r.start as i64, r.len()))
+                .collect::<Vec<_>>(),
+        )?,
+    };
+    crate::diff::diff_frames(&before, &after).with_context(not_facts)
 }

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::config::pipeline::EntityDef;
 use crate::diff::FactChange;
-use crate::model::{Check, Fact, FactRef, Monthly, MonthlyRef, Reject, Severity};
+use crate::model::{Check, FactRef, Monthly, MonthlyRef, Reject, Severity};
 use crate::normalize::indicator::{IndicatorKind, IndicatorTable};
 use crate::publish::manifest::RunManifest;
 
@@ -443,7 +443,8 @@ pub fn render_run(
 ) -> Result<String> {
     use crate::publish::read_back;
     let manifest = read_back::manifest(run_dir)?;
-    let facts_frame = read_back::frame(run_dir, <Fact as crate::model::Table>::NAME)?;
+    let stored = read_back::stored_facts(run_dir)?;
+    let facts_frame = stored.rows(None)?;
     let needed = facts_read(&facts_frame).with_context(|| {
         format!(
             "{} does not hold the columns of parkstat's `facts` table",
@@ -465,7 +466,9 @@ pub fn render_run(
         .cloned();
     let changes = previous.and_then(|prev| {
         let dir = p.out_dir.join("runs").join(&prev);
-        Some((prev, read_back::fact_changes(&dir, &facts_frame).ok()?))
+        let old = read_back::stored_facts(&dir).ok()?;
+        let changes = read_back::fact_changes(&old, &facts_frame, stored.row_groups());
+        Some((prev, changes.ok()?))
     });
     let input = ReportInput {
         entities: p.entities.all(),
