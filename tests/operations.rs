@@ -466,7 +466,7 @@ fn a_corrupt_cache_means_a_reparse() {
             .unwrap();
     };
     type Damage<'a> = (&'a str, Box<dyn Fn() + 'a>);
-    let damages: [Damage; 7] = [
+    let damages: [Damage; 8] = [
         (
             "truncated parquet",
             Box::new(|| {
@@ -505,6 +505,30 @@ fn a_corrupt_cache_means_a_reparse() {
                     serde_json::from_slice(&std::fs::read(&index).unwrap()).unwrap();
                 for e in v["entries"].as_object_mut().unwrap().values_mut() {
                     e["offset"] = serde_json::json!(e["offset"].as_u64().unwrap() + 1);
+                }
+                std::fs::write(&index, serde_json::to_vec(&v).unwrap()).unwrap();
+            }),
+        ),
+        (
+            "each entry pointing at another input's rows",
+            Box::new(|| {
+                let mut v: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&index).unwrap()).unwrap();
+                let entries = v["entries"].as_object_mut().unwrap();
+                let places: Vec<serde_json::Value> = entries
+                    .values()
+                    .filter(|e| e["len"].as_u64().unwrap() > 0)
+                    .map(|e| serde_json::json!([e["segment"], e["offset"], e["len"]]))
+                    .collect();
+                assert!(places.len() >= 2, "several inputs with rows");
+                let mut next = places.iter().cycle().skip(1);
+                for e in entries
+                    .values_mut()
+                    .filter(|e| e["len"].as_u64().unwrap() > 0)
+                {
+                    let p = next.next().unwrap();
+                    (e["segment"], e["offset"], e["len"]) =
+                        (p[0].clone(), p[1].clone(), p[2].clone());
                 }
                 std::fs::write(&index, serde_json::to_vec(&v).unwrap()).unwrap();
             }),
