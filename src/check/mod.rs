@@ -170,12 +170,81 @@ fn decimals(x: f64) -> i32 {
         .unwrap_or(4)
 }
 
-/// Reported growth against the growth computed from this year's and last year's
-/// published values: within rounding, nothing; a few points off, a comparable-basis
-/// adjustment (`yoy_basis`, info); further off, `growth_mismatch` (warn).
-/// Each fact meets last year's fact of its key in one join of the facts frame with
-/// itself, its years moved on by one.
-fn growth_rules(frame: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
+/// Each fact and last year's fact of its key (rows of `frame`), in the order of the
+/// first: one walk down facts in key order (`reconcile` gives them so), where a key's
+/// two years are neighbouring runs of one entity, scope and indicator; `None` when the
+/// frame is not in key order.
+fn prior_year_walk(frame: &DataFrame) -> PolarsResult<Option<(Vec<IdxSize>, Vec<IdxSize>)>> {
+    let frame = &*crate::model::one_chunk(frame);
+    let n = frame.height();
+    let same = crate::model::same_as_previous(frame, &["entity_id", "scope", "indicator"])?;
+    let same = crate::model::single(&same)?;
+    let text = |c: &str| crate::model::strs(frame, c);
+    let (entity, indicator, qualifier) =
+        (text("entity_id")?, text("indicator")?, text("qualifier")?);
+    let scope = crate::normalize::frame::ordinals(frame, "scope", |v| {
+        crate::model::Scope::parse(v).map(|s| s as u8)
+    })?;
+    let kind = crate::normalize::frame::ordinals(frame, "period_kind", |v| {
+        PeriodKind::parse(v).map(|k| k as u8)
+    })?;
+    let year = crate::model::nums(frame.column("year")?.i32()?)?;
+    let from = crate::model::nums(frame.column("month_from")?.u8()?)?;
+    let to = crate::model::nums(frame.column("month_to")?.u8()?)?;
+    let block = |i: usize| (entity(i), scope[i], indicator(i));
+    let tail = |i: usize| (kind[i], from(i), to(i), qualifier(i));
+    let (mut this, mut prior) = (Vec::new(), Vec::new());
+    let mut start = 0;
+    while start < n {
+        let end = (start + 1..n)
+            .find(|&i| same.is_some_and(|s| !s.value(i)))
+            .unwrap_or(n);
+        if start > 0 && block(start - 1) >= block(start) {
+            return Ok(None);
+        }
+        // The block's years, each a run of rows in tail order.
+        let mut last: Option<(i32, std::ops::Range<usize>)> = None;
+        let mut i = start;
+        while i < end {
+            let y = year(i);
+            let j = (i + 1..end).find(|&k| year(k) != y).unwrap_or(end);
+            if (i + 1..j).any(|k| tail(k - 1) >= tail(k)) {
+                return Ok(None);
+            }
+            let Some(y) = y else {
+                i = j;
+                continue;
+            };
+            match &last {
+                Some((ly, _)) if *ly >= y => return Ok(None),
+                Some((ly, before)) if *ly == y - 1 => {
+                    let (mut a, mut b) = (before.start, i);
+                    while a < before.end && b < j {
+                        match tail(a).cmp(&tail(b)) {
+                            std::cmp::Ordering::Less => a += 1,
+                            std::cmp::Ordering::Greater => b += 1,
+                            std::cmp::Ordering::Equal => {
+                                this.push(b as IdxSize);
+                                prior.push(a as IdxSize);
+                                a += 1;
+                                b += 1;
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            last = Some((y, i..j));
+            i = j;
+        }
+        start = end;
+    }
+    Ok(Some((this, prior)))
+}
+
+/// `prior_year_walk` for a frame in any order: the facts frame joined with itself, its
+/// years moved on by one.
+fn prior_year_join(frame: &DataFrame) -> PolarsResult<(Vec<IdxSize>, Vec<IdxSize>)> {
     use crate::reconcile::facts::KEY;
     use polars::prelude::{DataFrameJoinOps, JoinArgs, JoinType, MaintainOrderJoin};
     let rows: Vec<IdxSize> = (0..frame.height() as IdxSize).collect();
@@ -191,6 +260,27 @@ fn growth_rules(frame: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
         ..JoinArgs::new(JoinType::Inner)
     };
     let met = this.join(&last, KEY, KEY, args, None)?;
+    let all = |c: &str| -> PolarsResult<Vec<IdxSize>> {
+        Ok(met.column(c)?.idx()?.iter().flatten().collect())
+    };
+    Ok((all("row")?, all("prior_row")?))
+}
+
+/// Reported growth against the growth computed from this year's and last year's
+/// published values: within rounding, nothing; a few points off, a comparable-basis
+/// adjustment (`yoy_basis`, info); further off, `growth_mismatch` (warn).
+fn growth_rules(frame: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
+    let (row, prior_row) = match prior_year_walk(frame)? {
+        Some(pairs) => pairs,
+        None => prior_year_join(frame)?,
+    };
+    let met = DataFrame::new(
+        row.len(),
+        vec![
+            Series::new("row".into(), &row).into(),
+            Series::new("prior_row".into(), &prior_row).into(),
+        ],
+    )?;
     let (row, prior_row) = (met.column("row")?.idx()?, met.column("prior_row")?.idx()?);
     // Pairs whose growth is off by more than the least tolerance, as columns.
     let now = frame.select(["value", "yoy_pct", "unit"])?.take(row)?;
@@ -708,4 +798,93 @@ fn monthly_rule(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{test_fact, Fact, Scope, Table};
+    use proptest::prelude::*;
+
+    /// Entity, scope, indicator, year, period, qualifier: drawn from few values each, so
+    /// keys meet their prior year often.
+    type Drawn = (u8, u8, u8, i32, u8, u8, bool);
+
+    fn fact((entity, scope, indicator, year, kind, m, qualified): Drawn) -> Fact {
+        let mut f = test_fact(["a", "b", "c"][entity as usize], Some(1.0), Some(1.0));
+        f.scope = [Scope::Park, Scope::City][scope as usize];
+        f.indicator = ["revenue", "industrial_output"][indicator as usize].into();
+        f.year = year;
+        (f.period_kind, f.month_from, f.month_to) = match kind {
+            0 => (PeriodKind::Ytd, Some(1), Some(m)),
+            1 => (PeriodKind::Month, Some(m), Some(m)),
+            _ => (PeriodKind::Year, None, None),
+        };
+        f.qualifier = qualified.then(|| "其中:外资".to_string());
+        f
+    }
+
+    proptest! {
+        /// The walk down facts in key order pairs each fact with last year's of its key as
+        /// the join does, in the same order; out of order, it declines.
+        #[test]
+        fn the_walk_meets_what_the_join_meets(parts in prop::collection::vec(
+            (0..3u8, 0..2u8, 0..2u8, 2022..2026i32, 0..3u8, 1..4u8, any::<bool>()),
+            0..80,
+        )) {
+            fn key(f: &Fact) -> crate::reconcile::facts::KeyRef<'_> {
+                crate::reconcile::facts::fact_key(&f.borrow())
+            }
+            let mut facts: Vec<Fact> = parts.into_iter().map(fact).collect();
+            facts.sort_by(|a, b| key(a).cmp(&key(b)));
+            facts.dedup_by(|a, b| key(a) == key(b));
+            let frame = Fact::to_frame(&facts).unwrap();
+            let walked = prior_year_walk(&frame).unwrap().expect("facts in key order");
+            prop_assert_eq!(&walked, &prior_year_join(&frame).unwrap());
+            facts.reverse();
+            let reversed = Fact::to_frame(&facts).unwrap();
+            if facts.len() > 1 {
+                prop_assert_eq!(prior_year_walk(&reversed).unwrap(), None);
+            }
+        }
+    }
+
+    #[test]
+    fn a_fact_meets_last_years_of_its_key_only() {
+        fn key(f: &Fact) -> crate::reconcile::facts::KeyRef<'_> {
+            crate::reconcile::facts::fact_key(&f.borrow())
+        }
+        let mut facts: Vec<Fact> = [
+            (0, 0, 0, 2023, 0, 3, false),
+            (0, 0, 0, 2024, 0, 3, false),
+            (0, 0, 0, 2024, 0, 3, true),
+            (0, 0, 1, 2024, 0, 3, false),
+            (1, 0, 0, 2024, 0, 3, false),
+            (0, 0, 0, 2024, 1, 3, false),
+            (0, 0, 0, 2022, 0, 3, false),
+        ]
+        .into_iter()
+        .map(fact)
+        .collect();
+        facts.sort_by(|a, b| key(a).cmp(&key(b)));
+        let at = |year: i32, qualified: bool, kind: PeriodKind| {
+            facts
+                .iter()
+                .position(|f| {
+                    f.entity_id == "a"
+                        && f.indicator == "revenue"
+                        && f.year == year
+                        && f.qualifier.is_some() == qualified
+                        && f.period_kind == kind
+                })
+                .unwrap() as IdxSize
+        };
+        let ytd = PeriodKind::Ytd;
+        let expected = (
+            vec![at(2023, false, ytd), at(2024, false, ytd)],
+            vec![at(2022, false, ytd), at(2023, false, ytd)],
+        );
+        let frame = Fact::to_frame(&facts).unwrap();
+        assert_eq!(prior_year_walk(&frame).unwrap(), Some(expected));
+    }
 }
