@@ -210,23 +210,24 @@ pub fn rankings(frame: &DataFrame) -> PolarsResult<DataFrame> {
             Some(1 + self.desc.partition_point(|w| *w > v) as u32)
         }
     }
+    let parks = crate::model::one_chunk(&parks);
     let (value, yoy) = (
-        parks.column("value")?.f64()?,
-        parks.column("yoy_pct")?.f64()?,
+        crate::model::nums(parks.column("value")?.f64()?)?,
+        crate::model::nums(parks.column("yoy_pct")?.f64()?)?,
     );
     let (mut rows, mut by_value, mut by_growth, mut n_ranked) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (_, group) in &keyed {
-        let at = |c: &Float64Chunked, i: IdxSize| c.get(i as usize);
-        let values = Ranked::of(group.iter().filter_map(|&i| at(value, i)));
-        let growth = Ranked::of(group.iter().filter_map(|&i| at(yoy, i)));
+        let at = |c: &dyn Fn(usize) -> Option<f64>, i: IdxSize| c(i as usize);
+        let values = Ranked::of(group.iter().filter_map(|&i| at(&value, i)));
+        let growth = Ranked::of(group.iter().filter_map(|&i| at(&yoy, i)));
         if values.n < 2 && growth.n < 2 {
             continue;
         }
         for &i in group {
             rows.push(fact_rows[i as usize]);
-            by_value.push(values.rank(at(value, i)));
-            by_growth.push(growth.rank(at(yoy, i)));
+            by_value.push(values.rank(at(&value, i)));
+            by_growth.push(growth.rank(at(&yoy, i)));
             n_ranked.push(values.n.max(growth.n) as u32);
         }
     }

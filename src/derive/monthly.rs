@@ -22,7 +22,6 @@ type Candidate<'a> = (Option<&'a str>, i32, u8, bool, usize);
 type SeriesYear<'a> = (Option<&'a str>, i32, Vec<(u8, Month)>);
 
 /// The columns of the monthly table being built, one entry per row.
-#[derive(Default)]
 struct Out {
     any: Vec<IdxSize>,
     year: Vec<i32>,
@@ -34,6 +33,23 @@ struct Out {
     prior: Vec<Option<f64>>,
     derivation: Vec<&'static str>,
     from: Vec<Option<u8>>,
+}
+
+impl Out {
+    fn with_capacity(n: usize) -> Out {
+        Out {
+            any: Vec::with_capacity(n),
+            year: Vec::with_capacity(n),
+            month: Vec::with_capacity(n),
+            ytd_value: Vec::with_capacity(n),
+            month_value: Vec::with_capacity(n),
+            ytd_yoy_pct: Vec::with_capacity(n),
+            implied: Vec::with_capacity(n),
+            prior: Vec::with_capacity(n),
+            derivation: Vec::with_capacity(n),
+            from: Vec::with_capacity(n),
+        }
+    }
 }
 
 /// Builds `monthly` from the facts frame, in key order as reconcile gives it; only flows
@@ -68,7 +84,8 @@ pub fn monthly(p: &Pipeline, frame: &DataFrame) -> PolarsResult<DataFrame> {
     let yoy = crate::model::nums(frame.column("yoy_pct")?.f64()?)?;
 
     let n = frame.height();
-    let mut out = Out::default();
+    // At most one row per fact: sized once, the columns are never copied as they grow.
+    let mut out = Out::with_capacity(n);
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut last_block = None;
     let mut i = 0;
