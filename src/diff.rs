@@ -292,8 +292,9 @@ pub type Ranges = Vec<std::ops::Range<usize>>;
 /// that may differ: on each side, the groups whose digest the other side lacks. Groups
 /// with one digest on both sides hold the same rows, so the same entities, and a group
 /// holds whole entities: no other group on either side has a fact of theirs, so none of
-/// their facts can have changed. None when a group has no digest or the groups do not
-/// add up to the tables' rows (`rows`: old, new).
+/// their facts can have changed. None when a side has no groups (a table written
+/// otherwise, or empty), a group has no digest, or the groups do not add up to the
+/// tables' rows (`rows`: old, new).
 pub fn unmatched(
     old: &[RowGroup],
     new: &[RowGroup],
@@ -301,7 +302,9 @@ pub fn unmatched(
 ) -> Option<(Ranges, Ranges)> {
     use std::collections::HashSet;
     let sound = |g: &[RowGroup], n: usize| {
-        g.iter().all(|x| !x.digest.is_empty()) && g.iter().map(|x| x.rows).sum::<usize>() == n
+        !g.is_empty()
+            && g.iter().all(|x| !x.digest.is_empty())
+            && g.iter().map(|x| x.rows).sum::<usize>() == n
     };
     if !sound(old, rows.0) || !sound(new, rows.1) {
         return None;
@@ -412,8 +415,9 @@ mod tests {
         assert_eq!(unmatched(&old, &new, (10, 14)), None);
         let undigested = [g(3, "a"), g(7, "")];
         assert_eq!(unmatched(&undigested, &new, (10, 15)), None);
-        let all_old: Ranges = std::iter::once(0..10).collect();
-        assert_eq!(unmatched(&old, &[], (10, 0)), Some((all_old, vec![])));
+        // No groups: an unreadable manifest gives none and 0 rows, never "all added".
+        assert_eq!(unmatched(&old, &[], (10, 0)), None);
+        assert_eq!(unmatched(&[], &new, (0, 15)), None);
     }
 
     #[test]

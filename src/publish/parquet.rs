@@ -14,7 +14,7 @@ use crate::config::pipeline::hex;
 use crate::model::Table;
 
 /// What was written for one table.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct TableFile {
     pub rows: usize,
     pub path: String,

@@ -127,15 +127,7 @@ pub fn stored_facts(run_dir: &Path) -> Result<StoredFacts> {
     let mut file = manifest(run_dir)
         .ok()
         .and_then(|mut m| m.outputs.remove(name))
-        .unwrap_or_else(|| super::parquet::TableFile {
-            rows: 0,
-            path: String::new(),
-            bytes: 0,
-            sha256: String::new(),
-            partitions: vec![],
-            digest: String::new(),
-            row_groups: vec![],
-        });
+        .unwrap_or_default();
     if file.sha256 != crate::config::pipeline::hex(&Sha256::digest(&bytes)) {
         file.row_groups.clear();
     }
