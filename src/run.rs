@@ -192,9 +192,9 @@ pub fn compute(
     timings.insert("reconcile".into(), ms(t));
 
     // Written beside derive and check, whose last part leaves a core idle; in publish
-    // it was the last table to finish.
-    // The writer digests the facts' row groups first and hands them to the comparison,
-    // which then reads only the previous run's groups that differ.
+    // it was the last table to finish. The writer digests the row groups first and hands
+    // them to the comparison, which then reads only the previous run's groups that
+    // differ; with no writer the sender is dropped and every row is compared.
     let (groups_to, groups) = std::sync::mpsc::sync_channel(1);
     // Read since the run began; a previous run that cannot be read is compared with none.
     let previous = previous.and_then(|(id, read)| Some((id, Arc::new(read.join().ok()?.ok()?))));
