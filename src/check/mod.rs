@@ -1,9 +1,9 @@
 //! Check: rules over facts and derived tables, each writing plain-words rows to `checks`.
 
 use polars::prelude::{
-    BooleanChunked, ChunkApply, ChunkCompareEq, ChunkCompareIneq, ChunkShift, DataFrame,
-    Float64Chunked, GroupsIndicator, IdxSize, IntoSeries, NamedFrom, PlHashMap as HashMap,
-    PolarsResult, Series,
+    BooleanChunked, ChunkApply, ChunkCompareEq, ChunkCompareIneq, ChunkFilter, ChunkShift,
+    DataFrame, Float64Chunked, GroupsIndicator, IdxCa, IdxSize, IntoSeries, NamedFrom,
+    PlHashMap as HashMap, PolarsResult, Series,
 };
 
 use crate::model::{
@@ -274,17 +274,13 @@ fn growth_rules(frame: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
         Some(pairs) => pairs,
         None => prior_year_join(frame)?,
     };
-    let met = DataFrame::new(
-        row.len(),
-        vec![
-            Series::new("row".into(), &row).into(),
-            Series::new("prior_row".into(), &prior_row).into(),
-        ],
-    )?;
-    let (row, prior_row) = (met.column("row")?.idx()?, met.column("prior_row")?.idx()?);
+    let (row, prior_row) = (
+        IdxCa::from_vec("row".into(), row),
+        IdxCa::from_vec("prior_row".into(), prior_row),
+    );
     // Pairs whose growth is off by more than the least tolerance, as columns.
-    let now = frame.select(["value", "yoy_pct", "unit"])?.take(row)?;
-    let then = frame.select(["value", "unit"])?.take(prior_row)?;
+    let now = frame.select(["value", "yoy_pct", "unit"])?.take(&row)?;
+    let then = frame.select(["value", "unit"])?.take(&prior_row)?;
     let (v, yoy, pv) = (
         now.column("value")?.f64()?,
         now.column("yoy_pct")?.f64()?,
@@ -297,12 +293,10 @@ fn growth_rules(frame: &DataFrame, out: &mut Vec<Check>) -> PolarsResult<()> {
             .str()?
             .equal(then.column("unit")?.str()?)
         & (gap.gt(0.1) | gap.lt(-0.1));
-    let hits = met.select(["row", "prior_row"])?.filter(&off)?;
-    let rows = |name: &str| -> PolarsResult<DataFrame> {
-        let at: Vec<IdxSize> = hits.column(name)?.idx()?.iter().flatten().collect();
-        take_rows(frame, at)
+    let rows = |at: &IdxCa| -> PolarsResult<DataFrame> {
+        take_rows(frame, at.filter(&off)?.into_no_null_iter().collect())
     };
-    let (this_year, last_year) = (rows("row")?, rows("prior_row")?);
+    let (this_year, last_year) = (rows(&row)?, rows(&prior_row)?);
     let (this_year, last_year) = (FactRef::rows(&this_year)?, FactRef::rows(&last_year)?);
     for (f, p) in this_year.iter().zip(&last_year) {
         let (Some(v), Some(yoy), Some(pv)) = (f.value, f.yoy_pct, p.value) else {

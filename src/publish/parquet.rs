@@ -55,16 +55,27 @@ fn level_1() -> polars_parquet::write::ZstdLevel {
     polars_parquet::write::ZstdLevel::try_new(1).expect("1 is within zstd's levels")
 }
 
-fn write_frame(path: &Path, df: &mut DataFrame, parallel: bool) -> Result<(u64, String)> {
+/// A writer with the settings of every table (a copied row group must be what these
+/// settings would encode), creating `path`.
+fn writer(path: &Path, parallel: bool) -> Result<ParquetWriter<BufWriter<File>>> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    ParquetWriter::new(BufWriter::new(file))
+    Ok(ParquetWriter::new(BufWriter::new(file))
         .set_parallel(parallel)
         .with_compression(ParquetCompression::Zstd(Some(level_1())))
-        .with_statistics(StatisticsOptions::default())
-        .finish(df)
-        .with_context(|| format!("writing {}", path.display()))?;
+        .with_statistics(StatisticsOptions::default()))
+}
+
+/// The size and sha256 of a file just written, read back from disk.
+fn written_file(path: &Path) -> Result<(u64, String)> {
     let bytes = std::fs::read(path).with_context(|| format!("reading back {}", path.display()))?;
     Ok((bytes.len() as u64, hex(&Sha256::digest(&bytes))))
+}
+
+fn write_frame(path: &Path, df: &mut DataFrame, parallel: bool) -> Result<(u64, String)> {
+    writer(path, parallel)?
+        .finish(df)
+        .with_context(|| format!("writing {}", path.display()))?;
+    written_file(path)
 }
 
 /// Writes a large table's frame (sorted by key, with an i32 `year`) Hive-partitioned as
@@ -119,9 +130,8 @@ pub fn write_partitioned_frame(
             path: rel,
             bytes,
             sha256,
-            partitions: vec![],
             digest,
-            row_groups: vec![],
+            ..Default::default()
         })
     };
     let mut files = Vec::new();
@@ -156,8 +166,7 @@ pub fn write_partitioned_frame(
         bytes: files.iter().map(|p| p.bytes).sum(),
         sha256: hex(&whole.finalize()),
         partitions: files,
-        digest: String::new(),
-        row_groups: vec![],
+        ..Default::default()
     })
 }
 
@@ -176,9 +185,7 @@ pub fn write_frame_table(dir: &Path, name: &str, mut df: DataFrame) -> Result<Ta
         path: file,
         bytes,
         sha256,
-        partitions: vec![],
-        digest: String::new(),
-        row_groups: vec![],
+        ..Default::default()
     })
 }
 
@@ -214,14 +221,10 @@ pub fn write_grouped_table(
     digested(&groups);
     let file = format!("{name}.parquet");
     let path = dir.join(&file);
-    let out = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let out = writer(&path, true)?;
     let reusable = previous.and_then(|p| p.reusable());
     let written = || -> polars::prelude::PolarsResult<()> {
-        let mut w = ParquetWriter::new(BufWriter::new(out))
-            .set_parallel(true)
-            .with_compression(ParquetCompression::Zstd(Some(level_1())))
-            .with_statistics(StatisticsOptions::default())
-            .batched(df.schema())?;
+        let mut w = out.batched(df.schema())?;
         for (r, g) in ranges.iter().zip(&mut groups) {
             let kept = reusable
                 .as_ref()
@@ -240,14 +243,13 @@ pub fn write_grouped_table(
         Ok(())
     };
     written().with_context(|| format!("writing {}", path.display()))?;
-    let bytes = std::fs::read(&path).with_context(|| format!("reading back {}", path.display()))?;
+    let (bytes, sha256) = written_file(&path)?;
     Ok(TableFile {
         rows: df.height(),
         path: file,
-        bytes: bytes.len() as u64,
-        sha256: hex(&Sha256::digest(&bytes)),
-        partitions: vec![],
-        digest: String::new(),
+        bytes,
+        sha256,
         row_groups: groups,
+        ..Default::default()
     })
 }
