@@ -892,6 +892,11 @@ pub fn concat(parts: &[DataFrame]) -> PolarsResult<DataFrame> {
     let columns = (0..first.width())
         .into_par_iter()
         .map(|i| {
+            if parts.len() > MANY_PARTS
+                && first.columns()[i].dtype() == &polars::prelude::DataType::String
+            {
+                return joined_strings(parts, i, height);
+            }
             let mut s = first.columns()[i].as_materialized_series().clone();
             for p in &parts[1..] {
                 let c = p
@@ -907,6 +912,108 @@ pub fn concat(parts: &[DataFrame]) -> PolarsResult<DataFrame> {
         })
         .collect::<PolarsResult<Vec<Column>>>()?;
     DataFrame::new(height, columns)
+}
+
+/// More frames than this are joined with their strings copied (`joined_strings`); a
+/// rerun's few large slices of the cache's frame keep their buffers, as polars joins them.
+const MANY_PARTS: usize = 64;
+
+/// Column `i` (a string column) of every frame, joined into one array whose bytes are
+/// copied into buffers of its own. Joined by polars, the array kept every input's small
+/// buffers alive, scattered among freed memory the allocator could then not give back:
+/// on the medium bench the joined frame held about 195 MB against its 85 MB of data.
+/// A value equal to the one before shares its bytes, as `str_column` made them.
+fn joined_strings(parts: &[DataFrame], i: usize, height: usize) -> PolarsResult<Column> {
+    use polars_arrow::array::{Array, Utf8ViewArray, View};
+    use polars_arrow::bitmap::MutableBitmap;
+    use polars_arrow::datatypes::ArrowDataType;
+    use polars_buffer::Buffer;
+    let name = parts[0].columns()[i].name().clone();
+    let mut views: Vec<View> = Vec::with_capacity(height);
+    let mut buffers: Vec<Buffer<u8>> = Vec::new();
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut validity = MutableBitmap::new();
+    let mut nulls = false;
+    let (mut total_bytes, mut total_buffer) = (0usize, 0usize);
+    // The previous long value: its array, its view there, and its view here.
+    let mut last: Option<(usize, u128, View)> = None;
+    let mut k = 0usize;
+    for p in parts {
+        let col = p
+            .columns()
+            .get(i)
+            .filter(|c| c.name() == &name)
+            .ok_or_else(|| polars_err!(ShapeMismatch: "frames to stack differ in their columns"))?;
+        for arr in col.str()?.downcast_iter() {
+            let arr: &Utf8ViewArray = arr;
+            k += 1;
+            let src = arr.views();
+            let bufs = arr.data_buffers();
+            for (j, v) in src.iter().enumerate() {
+                if !arr.is_valid(j) {
+                    if !nulls {
+                        nulls = true;
+                        validity.extend_constant(views.len(), true);
+                    }
+                    validity.push(false);
+                    views.push(View::default());
+                    continue;
+                }
+                total_bytes += v.length as usize;
+                let view = if v.length <= View::MAX_INLINE_SIZE {
+                    *v
+                } else {
+                    match last {
+                        Some((lk, lv, here)) if lk == k && lv == v.as_u128() => here,
+                        _ => {
+                            let from = bufs
+                                .get(v.buffer_idx as usize)
+                                .and_then(|b| {
+                                    b.get(v.offset as usize..(v.offset + v.length) as usize)
+                                })
+                                .ok_or_else(|| polars_err!(ComputeError: "a string view outside its buffers"))?;
+                            // Offsets are u32: a buffer past 4 GiB starts another.
+                            if bytes.len() + from.len() > u32::MAX as usize {
+                                total_buffer += bytes.len();
+                                buffers.push(std::mem::take(&mut bytes).into());
+                            }
+                            let here = View::new_from_bytes(
+                                from,
+                                buffers.len() as u32,
+                                bytes.len() as u32,
+                            );
+                            bytes.extend_from_slice(from);
+                            last = Some((k, v.as_u128(), here));
+                            here
+                        }
+                    }
+                };
+                views.push(view);
+                if nulls {
+                    validity.push(true);
+                }
+            }
+        }
+    }
+    if !bytes.is_empty() {
+        bytes.shrink_to_fit();
+        total_buffer += bytes.len();
+        buffers.push(bytes.into());
+    }
+    // SAFETY: every view is inline or names bytes copied whole into the buffer it
+    // points at (`new_from_bytes` took its prefix from them); the validity, when there
+    // is one, has a bit per view; the totals count every row's and every buffer's bytes.
+    let arr = unsafe {
+        Utf8ViewArray::new_unchecked(
+            ArrowDataType::Utf8View,
+            views.into(),
+            buffers.into(),
+            nulls.then(|| validity.into()),
+            Some(total_bytes),
+            total_buffer,
+        )
+    };
+    Ok(StringChunked::with_chunk(name, arr).into_column())
 }
 
 /// Frames of one schema, one after another (each keeps its chunks).
@@ -1032,7 +1139,64 @@ mod tests {
         })
     }
 
+    /// Frames with a string column and a number, as many inputs' frames are.
+    fn many_frames(values: &[Vec<Option<String>>]) -> Vec<DataFrame> {
+        values
+            .iter()
+            .map(|v| {
+                let col = str_column("s", v.iter().map(|x| x.as_deref()));
+                let n: Column =
+                    Series::new("n".into(), (0..v.len() as i32).collect::<Vec<_>>()).into();
+                DataFrame::new(v.len(), vec![col, n]).unwrap()
+            })
+            .collect()
+    }
+
+    /// Two inputs whose one long value sits at the same place of their own buffers, with
+    /// the same length and first bytes: their views are equal, their values are not.
+    #[test]
+    fn joined_strings_tell_equal_views_of_other_frames_apart() {
+        let one = |v: &str| vec![Some(v.to_string())];
+        let mut values = vec![
+            one("xlsx/p001/2024-08.xlsx!Sheet1!C5"),
+            one("xlsx/p001/2024-08.xlsx!Sheet1!C6"),
+        ];
+        values.extend((0..MANY_PARTS).map(|i| one(&format!("园区{i}"))));
+        let parts = many_frames(&values);
+        let joined = concat(&parts).unwrap();
+        let s = joined.column("s").unwrap().str().unwrap();
+        assert_eq!(s.get(0), Some("xlsx/p001/2024-08.xlsx!Sheet1!C5"));
+        assert_eq!(s.get(1), Some("xlsx/p001/2024-08.xlsx!Sheet1!C6"));
+        assert!(joined.equals_missing(&stack(parts).unwrap()));
+    }
+
     proptest! {
+        /// Many inputs' frames join to what stacking them gives, in one chunk whose
+        /// strings sit in one buffer of their own, and read back from Parquet the same.
+        #[test]
+        fn many_frames_join_with_their_strings_copied(
+            values in proptest::collection::vec(strings(), MANY_PARTS + 1..MANY_PARTS + 12)
+        ) {
+            let parts = many_frames(&values);
+            let joined = concat(&parts).unwrap();
+            prop_assert!(joined.equals_missing(&stack(parts.clone()).unwrap()));
+            prop_assert!(joined.columns().iter().all(|c| c.n_chunks() == 1));
+            let s = joined.column("s").unwrap().str().unwrap();
+            let arr = s.downcast_iter().next().unwrap();
+            prop_assert!(arr.data_buffers().len() <= 1);
+            let total: usize = values.iter().flatten().flatten().map(String::len).sum();
+            prop_assert_eq!(arr.total_bytes_len(), total);
+            drop(parts);
+            let mut df = joined.clone();
+            let mut file = Vec::new();
+            polars::prelude::ParquetWriter::new(&mut file).finish(&mut df).unwrap();
+            use polars::prelude::SerReader;
+            let read = polars::prelude::ParquetReader::new(std::io::Cursor::new(file))
+                .finish()
+                .unwrap();
+            prop_assert!(read.equals_missing(&joined));
+        }
+
         #[test]
         fn a_shared_bytes_column_holds_what_it_was_given(values in strings()) {
             let col = str_column("s", values.iter().map(|v| v.as_deref()));
