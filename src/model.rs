@@ -691,68 +691,105 @@ where
 /// Its bytes sit in buffers of exactly their size (an input's frame is small, and
 /// polars' builder would give each column a block of its own).
 pub fn str_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
-    use polars_arrow::array::{Utf8ViewArray, View};
-    use polars_arrow::bitmap::MutableBitmap;
-    use polars_arrow::datatypes::ArrowDataType;
-    use polars_buffer::Buffer;
-    let mut views: Vec<View> = Vec::with_capacity(values.size_hint().0);
-    let mut buffers: Vec<Buffer<u8>> = Vec::new();
-    let mut bytes: Vec<u8> = Vec::new();
-    let mut validity: Option<MutableBitmap> = None;
-    let (mut total_bytes, mut total_buffer) = (0usize, 0usize);
+    let mut b = Views::with_capacity(values.size_hint().0);
     let mut last: Option<(&str, View)> = None;
     for v in values {
         let Some(s) = v else {
-            let valid = validity.get_or_insert_with(|| {
-                let mut m = MutableBitmap::with_capacity(views.capacity());
-                m.extend_constant(views.len(), true);
-                m
-            });
-            valid.push(false);
-            views.push(View::default());
+            b.null();
             continue;
         };
-        total_bytes += s.len();
         let view = match last {
             Some((l, view)) if l == s => view,
-            _ if s.len() <= View::MAX_INLINE_SIZE as usize => View::new_inline(s.as_bytes()),
-            _ => {
-                // Offsets are u32: a buffer past 4 GiB starts another.
-                if bytes.len() + s.len() > u32::MAX as usize {
-                    total_buffer += bytes.len();
-                    buffers.push(std::mem::take(&mut bytes).into());
-                }
-                let view =
-                    View::new_from_bytes(s.as_bytes(), buffers.len() as u32, bytes.len() as u32);
-                bytes.extend_from_slice(s.as_bytes());
-                view
-            }
+            _ => b.copy(s.as_bytes()),
         };
         last = Some((s, view));
-        views.push(view);
-        if let Some(valid) = validity.as_mut() {
+        b.push(view);
+    }
+    b.finish(name.into())
+}
+
+use polars_arrow::array::View;
+
+/// A string array being built whose bytes sit in buffers of exactly their size; a row
+/// may repeat an earlier row's view, sharing its bytes.
+struct Views {
+    views: Vec<View>,
+    buffers: Vec<polars_buffer::Buffer<u8>>,
+    bytes: Vec<u8>,
+    validity: Option<polars_arrow::bitmap::MutableBitmap>,
+    total_bytes: usize,
+    total_buffer: usize,
+}
+
+impl Views {
+    fn with_capacity(n: usize) -> Views {
+        Views {
+            views: Vec::with_capacity(n),
+            buffers: Vec::new(),
+            bytes: Vec::new(),
+            validity: None,
+            total_bytes: 0,
+            total_buffer: 0,
+        }
+    }
+
+    fn null(&mut self) {
+        let n = self.views.len();
+        let valid = self.validity.get_or_insert_with(|| {
+            let mut m = polars_arrow::bitmap::MutableBitmap::with_capacity(n.max(8));
+            m.extend_constant(n, true);
+            m
+        });
+        valid.push(false);
+        self.views.push(View::default());
+    }
+
+    /// The view of a value: inline, or its bytes copied into the buffer.
+    fn copy(&mut self, s: &[u8]) -> View {
+        if s.len() <= View::MAX_INLINE_SIZE as usize {
+            return View::new_inline(s);
+        }
+        // Offsets are u32: a buffer past 4 GiB starts another.
+        if self.bytes.len() + s.len() > u32::MAX as usize {
+            self.total_buffer += self.bytes.len();
+            self.buffers.push(std::mem::take(&mut self.bytes).into());
+        }
+        let view = View::new_from_bytes(s, self.buffers.len() as u32, self.bytes.len() as u32);
+        self.bytes.extend_from_slice(s);
+        view
+    }
+
+    /// A non-null row: a view `copy` gave (this row's or an earlier one's).
+    fn push(&mut self, view: View) {
+        self.total_bytes += view.length as usize;
+        self.views.push(view);
+        if let Some(valid) = self.validity.as_mut() {
             valid.push(true);
         }
     }
-    if !bytes.is_empty() {
-        bytes.shrink_to_fit();
-        total_buffer += bytes.len();
-        buffers.push(bytes.into());
+
+    fn finish(mut self, name: polars::prelude::PlSmallStr) -> Column {
+        use polars_arrow::array::Utf8ViewArray;
+        if !self.bytes.is_empty() {
+            self.bytes.shrink_to_fit();
+            self.total_buffer += self.bytes.len();
+            self.buffers.push(self.bytes.into());
+        }
+        // SAFETY: every view is inline or was made by `copy` from the bytes it copied
+        // whole into the buffer it names; the validity, when there is one, has a bit per
+        // view; the totals count every row's bytes and every buffer's.
+        let arr = unsafe {
+            Utf8ViewArray::new_unchecked(
+                polars_arrow::datatypes::ArrowDataType::Utf8View,
+                self.views.into(),
+                self.buffers.into(),
+                self.validity.map(Into::into),
+                Some(self.total_bytes),
+                self.total_buffer,
+            )
+        };
+        StringChunked::with_chunk(name, arr).into_column()
     }
-    // SAFETY: every view is inline or points at bytes of a `&str` copied whole into the
-    // buffer it names; the validity, when there is one, has a bit per view; the totals
-    // count every row's bytes and every buffer's.
-    let arr = unsafe {
-        Utf8ViewArray::new_unchecked(
-            ArrowDataType::Utf8View,
-            views.into(),
-            buffers.into(),
-            validity.map(Into::into),
-            Some(total_bytes),
-            total_buffer,
-        )
-    };
-    StringChunked::with_chunk(name.into(), arr).into_column()
 }
 
 /// Whether each row's `columns` equal the row before's (nulls equal): in a frame sorted
@@ -924,17 +961,9 @@ const MANY_PARTS: usize = 64;
 /// on the medium bench the joined frame held about 195 MB against its 85 MB of data.
 /// A value equal to the one before shares its bytes, as `str_column` made them.
 fn joined_strings(parts: &[DataFrame], i: usize, height: usize) -> PolarsResult<Column> {
-    use polars_arrow::array::{Array, Utf8ViewArray, View};
-    use polars_arrow::bitmap::MutableBitmap;
-    use polars_arrow::datatypes::ArrowDataType;
-    use polars_buffer::Buffer;
+    use polars_arrow::array::{Array, Utf8ViewArray};
     let name = parts[0].columns()[i].name().clone();
-    let mut views: Vec<View> = Vec::with_capacity(height);
-    let mut buffers: Vec<Buffer<u8>> = Vec::new();
-    let mut bytes: Vec<u8> = Vec::new();
-    let mut validity = MutableBitmap::new();
-    let mut nulls = false;
-    let (mut total_bytes, mut total_buffer) = (0usize, 0usize);
+    let mut b = Views::with_capacity(height);
     // The previous long value: its array, its view there, and its view here.
     let mut last: Option<(usize, u128, View)> = None;
     let mut k = 0usize;
@@ -947,73 +976,34 @@ fn joined_strings(parts: &[DataFrame], i: usize, height: usize) -> PolarsResult<
         for arr in col.str()?.downcast_iter() {
             let arr: &Utf8ViewArray = arr;
             k += 1;
-            let src = arr.views();
             let bufs = arr.data_buffers();
-            for (j, v) in src.iter().enumerate() {
+            for (j, v) in arr.views().iter().enumerate() {
                 if !arr.is_valid(j) {
-                    if !nulls {
-                        nulls = true;
-                        validity.extend_constant(views.len(), true);
-                    }
-                    validity.push(false);
-                    views.push(View::default());
+                    b.null();
                     continue;
                 }
-                total_bytes += v.length as usize;
-                let view = if v.length <= View::MAX_INLINE_SIZE {
-                    *v
-                } else {
-                    match last {
-                        Some((lk, lv, here)) if lk == k && lv == v.as_u128() => here,
-                        _ => {
-                            let from = bufs
-                                .get(v.buffer_idx as usize)
-                                .and_then(|b| {
-                                    b.get(v.offset as usize..(v.offset + v.length) as usize)
-                                })
-                                .ok_or_else(|| polars_err!(ComputeError: "a string view outside its buffers"))?;
-                            // Offsets are u32: a buffer past 4 GiB starts another.
-                            if bytes.len() + from.len() > u32::MAX as usize {
-                                total_buffer += bytes.len();
-                                buffers.push(std::mem::take(&mut bytes).into());
-                            }
-                            let here = View::new_from_bytes(
-                                from,
-                                buffers.len() as u32,
-                                bytes.len() as u32,
-                            );
-                            bytes.extend_from_slice(from);
-                            last = Some((k, v.as_u128(), here));
-                            here
-                        }
+                let view = match last {
+                    _ if v.length <= View::MAX_INLINE_SIZE => *v,
+                    Some((lk, lv, here)) if lk == k && lv == v.as_u128() => here,
+                    _ => {
+                        let from = bufs
+                            .get(v.buffer_idx as usize)
+                            .and_then(|b| {
+                                b.get(v.offset as usize..v.offset as usize + v.length as usize)
+                            })
+                            .ok_or_else(
+                                || polars_err!(ComputeError: "a string view outside its buffers"),
+                            )?;
+                        let here = b.copy(from);
+                        last = Some((k, v.as_u128(), here));
+                        here
                     }
                 };
-                views.push(view);
-                if nulls {
-                    validity.push(true);
-                }
+                b.push(view);
             }
         }
     }
-    if !bytes.is_empty() {
-        bytes.shrink_to_fit();
-        total_buffer += bytes.len();
-        buffers.push(bytes.into());
-    }
-    // SAFETY: every view is inline or names bytes copied whole into the buffer it
-    // points at (`new_from_bytes` took its prefix from them); the validity, when there
-    // is one, has a bit per view; the totals count every row's and every buffer's bytes.
-    let arr = unsafe {
-        Utf8ViewArray::new_unchecked(
-            ArrowDataType::Utf8View,
-            views.into(),
-            buffers.into(),
-            nulls.then(|| validity.into()),
-            Some(total_bytes),
-            total_buffer,
-        )
-    };
-    Ok(StringChunked::with_chunk(name, arr).into_column())
+    Ok(b.finish(name))
 }
 
 /// Frames of one schema, one after another (each keeps its chunks).
