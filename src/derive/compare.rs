@@ -218,16 +218,15 @@ pub fn rankings(frame: &DataFrame) -> PolarsResult<DataFrame> {
     let (mut rows, mut by_value, mut by_growth, mut n_ranked) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (_, group) in &keyed {
-        let at = |c: &dyn Fn(usize) -> Option<f64>, i: IdxSize| c(i as usize);
-        let values = Ranked::of(group.iter().filter_map(|&i| at(&value, i)));
-        let growth = Ranked::of(group.iter().filter_map(|&i| at(&yoy, i)));
+        let values = Ranked::of(group.iter().filter_map(|&i| value(i as usize)));
+        let growth = Ranked::of(group.iter().filter_map(|&i| yoy(i as usize)));
         if values.n < 2 && growth.n < 2 {
             continue;
         }
         for &i in group {
             rows.push(fact_rows[i as usize]);
-            by_value.push(values.rank(at(&value, i)));
-            by_growth.push(growth.rank(at(&yoy, i)));
+            by_value.push(values.rank(value(i as usize)));
+            by_growth.push(growth.rank(yoy(i as usize)));
             n_ranked.push(values.n.max(growth.n) as u32);
         }
     }
