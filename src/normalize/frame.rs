@@ -127,6 +127,17 @@ const PERIOD_ORD: &str = "__period_ord";
 /// Sorts observations by fact key, then place: the published order, and the one
 /// reconcile reads keys in (each key's rows together).
 pub fn sort(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let df = crate::model::one_chunk(df);
+    let mut sorted = match super::order::sorted_rows(&df)? {
+        Some(rows) => crate::model::take_rows(&df, rows)?,
+        None => sort_by_columns(&df)?,
+    };
+    sorted.rechunk_mut_par();
+    Ok(sorted)
+}
+
+/// `sort` by polars, column after column: for keys too wide to pack (`order`).
+pub(crate) fn sort_by_columns(df: &DataFrame) -> PolarsResult<DataFrame> {
     let mut df = df.clone();
     let scope: Vec<u8> = ordinals(&df, "scope", |v| Scope::parse(v).map(|s| s as u8))?;
     let period: Vec<u8> = ordinals(&df, "period_kind", |v| {
@@ -147,15 +158,14 @@ pub fn sort(df: &DataFrame) -> PolarsResult<DataFrame> {
         "locator",
         "obs_id",
     ];
-    let mut sorted = df.sort(
+    df.sort(
         by,
         SortMultipleOptions::default()
             .with_nulls_last(false)
             .with_maintain_order(true),
-    )?;
-    sorted = sorted.drop(SCOPE_ORD)?.drop(PERIOD_ORD)?;
-    sorted.rechunk_mut_par();
-    Ok(sorted)
+    )?
+    .drop(SCOPE_ORD)?
+    .drop(PERIOD_ORD)
 }
 
 /// The position of each row's value in its enum (`parse` then `as u8`), to sort by.

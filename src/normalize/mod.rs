@@ -6,5 +6,6 @@ pub mod frame;
 pub mod indicator;
 pub mod label;
 pub mod number;
+pub mod order;
 pub mod period;
 pub mod unit;
