@@ -656,7 +656,8 @@ pub fn frame_of<T: Table + Sync>(rows: &[&T]) -> PolarsResult<DataFrame> {
 
 /// A table's frame built from another's rows: every column of `T` that `source` has under
 /// the same name is gathered from its rows `rows`; the others are `computed` (one value
-/// per row, in any order); the columns come out in `T`'s order.
+/// per row, in any order); the columns come out in `T`'s order. When `rows` are all of
+/// `source`'s in order, its columns are shared, not copied.
 pub fn assemble<T: Table>(
     source: &DataFrame,
     rows: Vec<IdxSize>,
@@ -667,13 +668,19 @@ pub fn assemble<T: Table>(
         .iter()
         .copied()
         .filter(|c| !own.contains(c) && source.schema().contains(c));
-    let mut df = source
-        .select(taken)?
-        .take(&IdxCa::from_vec("row".into(), rows))?;
+    let mut df = source.select(taken)?;
+    if !every_row(&rows, source.height()) {
+        df = df.take(&IdxCa::from_vec("row".into(), rows))?;
+    }
     for s in computed {
         df.with_column(s.into())?;
     }
     df.select(T::column_names().iter().copied())
+}
+
+/// Whether `rows` are `0..height`, each row once in order (a gather that would copy).
+pub fn every_row(rows: &[IdxSize], height: usize) -> bool {
+    rows.len() == height && rows.iter().enumerate().all(|(i, &r)| r as usize == i)
 }
 
 /// A named column of `values`, for the small frames of config a stage joins with

@@ -185,6 +185,9 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
 
     let obs_id = crate::model::strs(obs, "obs_id")?;
     let share_col = crate::model::strs(obs, "share_of")?;
+    // Every key with one row (every fact from one observation): the facts' columns are
+    // the observations', shared rather than gathered, and a fact's sources are its id.
+    let one_each = decided.len() == n && obs.column("obs_id")?.null_count() == 0;
     let mut winners = Vec::with_capacity(decided.len());
     let mut sources = StringChunkedBuilder::new("sources".into(), decided.len());
     let mut buf = String::new();
@@ -193,13 +196,15 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
     for (d, w) in decided.iter().zip(starts.windows(2)) {
         let group = &order[w[0]..w[1]];
         winners.push(d.winner as IdxSize);
-        buf.clear();
-        buf.push_str(obs_id(d.winner).unwrap_or(""));
-        for &i in group.iter().filter(|&&i| i != d.winner) {
-            buf.push(';');
-            buf.push_str(obs_id(i).unwrap_or(""));
+        if !one_each {
+            buf.clear();
+            buf.push_str(obs_id(d.winner).unwrap_or(""));
+            for &i in group.iter().filter(|&&i| i != d.winner) {
+                buf.push(';');
+                buf.push_str(obs_id(i).unwrap_or(""));
+            }
+            sources.append_value(&buf);
         }
-        sources.append_value(&buf);
         share_of.push(d.share.and_then(share_col));
         for &(w, l) in &d.conflicts {
             pairs.extend([w as IdxSize, l as IdxSize]);
@@ -207,13 +212,19 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
     }
     let winner_idx = IdxCa::from_vec("winner".into(), winners.clone());
     let renamed = |from: &str, to: &str| -> PolarsResult<Series> {
-        let mut s = obs
-            .column(from)?
-            .take(&winner_idx)?
-            .as_materialized_series()
-            .clone();
+        let c = obs.column(from)?;
+        let mut s = if one_each {
+            c.as_materialized_series().clone()
+        } else {
+            c.take(&winner_idx)?.as_materialized_series().clone()
+        };
         s.rename(to.into());
         Ok(s)
+    };
+    let sources = if one_each {
+        renamed("obs_id", "sources")?
+    } else {
+        sources.finish().into_series()
     };
     let each = |f: &dyn Fn(&Decided) -> Option<f64>| -> Vec<Option<f64>> {
         decided.iter().map(f).collect()
@@ -236,7 +247,7 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
                     .map(|w| (w[1] - w[0]) as u32)
                     .collect::<Vec<_>>(),
             ),
-            sources.finish().into_series(),
+            sources,
             Series::new(
                 "conflict".into(),
                 decided
@@ -337,6 +348,76 @@ fn decide(c: &Cols, group: &[usize]) -> Decided {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use polars::prelude::{BooleanChunked, NewChunkedArray};
+
+    /// The default inputs' observations, sorted as a run sorts them.
+    fn sorted_observations(p: &Pipeline) -> DataFrame {
+        use crate::ingest::parse_bytes;
+        let dir = std::path::Path::new("data");
+        let inputs = [
+            ("csv/临港园区_2024年1-8月_gb18030.csv", SourceKind::Csv),
+            ("csv/江州高新区_2024年1-8月_utf8.csv", SourceKind::Csv),
+            (
+                "reports/江州高新区_2024年1-8月工作情况汇报.txt",
+                SourceKind::Text,
+            ),
+            (
+                "reports/临港园区_2024年三季度工作报告.txt",
+                SourceKind::Text,
+            ),
+            (
+                "xlsx/江州高新区_2024年1-8月主要经济指标.xlsx",
+                SourceKind::Sheet,
+            ),
+        ];
+        let results: Vec<_> = inputs
+            .iter()
+            .map(|(name, kind)| parse_bytes(p, *kind, name, std::fs::read(dir.join(name)).unwrap()))
+            .collect();
+        let gathered = crate::normalize::frame::gather(&results, None).unwrap();
+        crate::normalize::frame::sort(&gathered).unwrap()
+    }
+
+    /// Facts from keys of one observation each come out as the general path gives them,
+    /// and share the observations' columns instead of copying them.
+    #[test]
+    fn facts_of_one_observation_each_share_its_columns() {
+        let p = Pipeline::load(std::path::Path::new("pipelines/default.toml")).unwrap();
+        let obs = sorted_observations(&p);
+        let all = reconcile(&p, &obs).unwrap();
+        let n_sources = all.frame.column("n_sources").unwrap().u32().unwrap();
+        assert!(
+            n_sources.into_no_null_iter().any(|n| n > 1),
+            "the inputs state some figures twice"
+        );
+        // The observations whose key no other observation has.
+        let starts = crate::model::same_as_previous(&obs, &KEY).unwrap();
+        let starts: Vec<bool> = starts.iter().map(|s| s != Some(true)).collect();
+        let alone: Vec<bool> = (0..obs.height())
+            .map(|i| starts[i] && starts.get(i + 1).copied().unwrap_or(true))
+            .collect();
+        let single = obs
+            .filter(&BooleanChunked::from_slice("alone".into(), &alone))
+            .unwrap();
+        assert!(single.height() > 10);
+
+        let one_each = reconcile(&p, &single).unwrap();
+        let once: Vec<bool> = n_sources.into_no_null_iter().map(|n| n == 1).collect();
+        let expected = all
+            .frame
+            .filter(&BooleanChunked::from_slice("once".into(), &once))
+            .unwrap();
+        assert!(one_each.frame.equals_missing(&expected));
+        let views = |df: &DataFrame, c: &str| {
+            let ca = df.column(c).unwrap().str().unwrap();
+            ca.downcast_iter().next().unwrap().views().as_ptr() as usize
+        };
+        assert_eq!(
+            views(&one_each.frame, "entity_id"),
+            views(&single, "entity_id")
+        );
+        assert_eq!(views(&one_each.frame, "sources"), views(&single, "obs_id"));
+    }
 
     #[test]
     fn precision_aware_agreement() {
