@@ -290,6 +290,24 @@ mod tests {
         .unwrap()
     }
 
+    /// A park's 1–8月 revenue stated at line 1 of one file.
+    fn one_row() -> Row {
+        (
+            Some("p1".into()),
+            "park",
+            "revenue".into(),
+            Some(2024),
+            "ytd",
+            Some(1),
+            Some(8),
+            None,
+            "a.txt".into(),
+            "L1".into(),
+            "a".into(),
+            0.0,
+        )
+    }
+
     fn packed(df: &DataFrame) -> DataFrame {
         let rows = sorted_rows(df).unwrap().expect("keys this narrow pack");
         crate::model::take_rows(df, rows).unwrap()
@@ -363,20 +381,9 @@ mod tests {
     #[test]
     fn rows_of_one_key_are_ordered_by_place_then_kept_in_order() {
         let r = |loc: &str, id: &str, v: f64| -> Row {
-            (
-                Some("p1".into()),
-                "park",
-                "revenue".into(),
-                Some(2024),
-                "ytd",
-                Some(1),
-                Some(8),
-                None,
-                "a.txt".into(),
-                loc.into(),
-                id.into(),
-                v,
-            )
+            let mut row = one_row();
+            (row.9, row.10, row.11) = (loc.into(), id.into(), v);
+            row
         };
         let df = frame(&[
             r("L9", "b", 0.0),
@@ -397,20 +404,7 @@ mod tests {
     /// A scope or period kind no table writes is an error, as parsing it is elsewhere.
     #[test]
     fn an_unknown_scope_is_an_error() {
-        let mut rows = vec![(
-            Some("p1".into()),
-            "park",
-            "revenue".into(),
-            Some(2024),
-            "ytd",
-            Some(1),
-            Some(8),
-            None,
-            "a.txt".into(),
-            "L1".into(),
-            "a".into(),
-            0.0,
-        )];
+        let mut rows = vec![one_row()];
         rows[0].1 = "galaxy";
         assert!(sorted_rows(&frame(&rows)).is_err());
     }
@@ -476,20 +470,9 @@ mod tests {
     #[test]
     fn years_too_far_apart_are_left_to_the_columns() {
         let row = |y: i32| -> Row {
-            (
-                Some("p1".into()),
-                "park",
-                "revenue".into(),
-                Some(y),
-                "ytd",
-                Some(1),
-                Some(8),
-                None,
-                "a.txt".into(),
-                "L1".into(),
-                "a".into(),
-                0.0,
-            )
+            let mut row = one_row();
+            row.3 = Some(y);
+            row
         };
         let df = frame(&[row(i32::MAX), row(i32::MIN), row(0)]);
         assert!(sorted_rows(&df).unwrap().is_none());
