@@ -9,10 +9,10 @@
 //!
 //! After ingest the tables are polars frames: a file's parsed rows become columns
 //! once (a cached file's rows are a slice of the cache's frame), normalize sorts that
-//! frame, reconcile gathers the facts frame from it, derive gathers each derived
-//! table from the facts, and publish writes the frames as they are. A stage that
-//! reads rows reads them in place ([`model::FactRef`]: strings borrowed from the
-//! frame, never copied).
+//! frame, reconcile gathers the facts frame from it (or shares its columns, when each
+//! key has one observation), derive gathers each derived table from the facts, and
+//! publish writes the frames as they are. A stage that reads rows reads them in place
+//! ([`model::FactRef`]: strings borrowed from the frame, never copied).
 
 pub mod check;
 pub mod cli;
