@@ -9,7 +9,7 @@ use polars::prelude::{
 use crate::config::pipeline::Pipeline;
 use std::collections::HashSet;
 
-use crate::model::{column, is_in, take_rows, true_rows, PeriodKind, Ranking, Scope, Share};
+use crate::model::{column, is_in, take_rows, true_rows, Ranking, Scope, Share};
 
 /// What one period of one indicator is, across entities.
 const PERIOD: [&str; 5] = ["indicator", "year", "period_kind", "month_from", "month_to"];
@@ -148,7 +148,9 @@ pub fn shares(p: &Pipeline, frame: &DataFrame) -> PolarsResult<DataFrame> {
 
 /// Rank of each park among the parks with a value for the same indicator and period, by
 /// value and by growth (1 = largest): the parks' facts grouped by period, each group
-/// ranked over its column values.
+/// ranked over its column values. Rows are in the facts' key order (entity, indicator,
+/// period), as the other tables are: when every fact is ranked, the table shares the
+/// facts' columns instead of gathering a copy of them.
 pub fn rankings(frame: &DataFrame) -> PolarsResult<DataFrame> {
     let ranked = frame.column("scope")?.str()?.equal(Scope::Park.as_str())
         & frame.column("qualifier")?.is_null()
@@ -156,80 +158,60 @@ pub fn rankings(frame: &DataFrame) -> PolarsResult<DataFrame> {
     let fact_rows = true_rows(&ranked);
     let mut columns: Vec<&str> = PERIOD.to_vec();
     columns.extend(["value", "yoy_pct"]);
-    let parks = take_rows(&frame.select(columns)?, fact_rows.clone())?;
-    let by_period = parks.group_by_stable(PERIOD)?;
-    let mut groups: Vec<Vec<IdxSize>> = by_period
-        .get_groups()
-        .iter()
-        .map(|g| match g {
-            GroupsIndicator::Idx((_, rows)) => rows.to_vec(),
-            GroupsIndicator::Slice([first, len]) => (first..first + len).collect(),
-        })
-        .filter(|g| g.len() >= 2)
-        .collect();
-    // Periods in order: indicator, year, kind, first and last month.
-    let (indicator, year, kind, from, to) = (
-        parks.column("indicator")?.str()?,
-        parks.column("year")?.i32()?,
-        parks.column("period_kind")?.str()?,
-        parks.column("month_from")?.u8()?,
-        parks.column("month_to")?.u8()?,
-    );
-    let period = |i: IdxSize| -> PolarsResult<_> {
-        let i = i as usize;
-        Ok((
-            indicator.get(i),
-            year.get(i),
-            PeriodKind::parse(kind.get(i))?,
-            from.get(i),
-            to.get(i),
-        ))
+    let parks = frame.select(columns)?;
+    let parks = if crate::model::every_row(&fact_rows, frame.height()) {
+        parks
+    } else {
+        take_rows(&parks, fact_rows.clone())?
     };
-    let mut keyed = groups
-        .drain(..)
-        .map(|g| Ok((period(g[0])?, g)))
-        .collect::<PolarsResult<Vec<_>>>()?;
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
-
-    /// The ranked values of a group: how many, and the comparable ones largest first.
-    struct Ranked {
-        n: usize,
-        desc: Vec<f64>,
-    }
-    impl Ranked {
-        fn of(vals: impl Iterator<Item = f64>) -> Ranked {
-            let mut n = 0;
-            let mut desc: Vec<f64> = vals.inspect(|_| n += 1).filter(|v| !v.is_nan()).collect();
-            desc.sort_unstable_by(|a, b| b.total_cmp(a));
-            Ranked { n, desc }
-        }
-        /// 1 + how many values are larger (ties share a rank; nothing is larger than NaN),
-        /// where at least two values are ranked.
-        fn rank(&self, v: Option<f64>) -> Option<u32> {
-            let v = v.filter(|_| self.n >= 2)?;
-            Some(1 + self.desc.partition_point(|w| *w > v) as u32)
-        }
-    }
+    let by_period = parks.group_by_stable(PERIOD)?;
     let parks = crate::model::one_chunk(&parks);
     let (value, yoy) = (
         crate::model::nums(parks.column("value")?.f64()?)?,
         crate::model::nums(parks.column("yoy_pct")?.f64()?)?,
     );
-    let (mut rows, mut by_value, mut by_growth, mut n_ranked) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (_, group) in &keyed {
-        let values = Ranked::of(group.iter().filter_map(|&i| value(i as usize)));
-        let growth = Ranked::of(group.iter().filter_map(|&i| yoy(i as usize)));
-        if values.n < 2 && growth.n < 2 {
-            continue;
+
+    // Each park row's ranks; `n_ranked` stays 0 where its period has fewer than two
+    // parks to rank (those rows are left out).
+    let h = parks.height();
+    let (mut by_value, mut by_growth) = (vec![None; h], vec![None; h]);
+    let mut n_ranked = vec![0u32; h];
+    let mut sorted: Vec<(f64, IdxSize)> = Vec::new();
+    let mut rank_group = |group: &[IdxSize]| {
+        if group.len() < 2 {
+            return;
         }
-        for &i in group {
-            rows.push(fact_rows[i as usize]);
-            by_value.push(values.rank(value(i as usize)));
-            by_growth.push(growth.rank(yoy(i as usize)));
-            n_ranked.push(values.n.max(growth.n) as u32);
+        let n_values = rank(group, &value, &mut sorted, &mut by_value);
+        let n_growth = rank(group, &yoy, &mut sorted, &mut by_growth);
+        let n = n_values.max(n_growth);
+        if n >= 2 {
+            for &i in group {
+                n_ranked[i as usize] = n as u32;
+            }
+        }
+    };
+    for g in by_period.get_groups().iter() {
+        match g {
+            GroupsIndicator::Idx((_, rows)) => rank_group(rows),
+            GroupsIndicator::Slice([first, len]) => {
+                rank_group(&(first..first + len).collect::<Vec<_>>())
+            }
         }
     }
+    let kept = |ranks: Vec<Option<u32>>| -> Vec<Option<u32>> {
+        ranks
+            .into_iter()
+            .zip(&n_ranked)
+            .filter_map(|(r, &n)| (n > 0).then_some(r))
+            .collect()
+    };
+    let (by_value, by_growth) = (kept(by_value), kept(by_growth));
+    let rows = fact_rows
+        .iter()
+        .zip(&n_ranked)
+        .filter_map(|(&row, &n)| (n > 0).then_some(row))
+        .collect();
+    n_ranked.retain(|&n| n > 0);
     crate::model::assemble::<Ranking>(
         frame,
         rows,
@@ -241,11 +223,46 @@ pub fn rankings(frame: &DataFrame) -> PolarsResult<DataFrame> {
     )
 }
 
+/// Ranks one period's `values` of rows `group` into `out` (1 + how many values are
+/// larger: ties share a rank, and nothing is larger than NaN) where at least two rows
+/// have a value; returns how many have one. Sorted once, largest first, then walked.
+fn rank(
+    group: &[IdxSize],
+    values: &impl Fn(usize) -> Option<f64>,
+    sorted: &mut Vec<(f64, IdxSize)>,
+    out: &mut [Option<u32>],
+) -> usize {
+    let n = group
+        .iter()
+        .filter(|&&i| values(i as usize).is_some())
+        .count();
+    if n < 2 {
+        return n;
+    }
+    sorted.clear();
+    for &i in group {
+        match values(i as usize) {
+            Some(v) if v.is_nan() => out[i as usize] = Some(1),
+            Some(v) => sorted.push((v, i)),
+            None => {}
+        }
+    }
+    sorted.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    let mut r = 1;
+    for (j, &(v, i)) in sorted.iter().enumerate() {
+        if j > 0 && sorted[j - 1].0 > v {
+            r = j as u32 + 1;
+        }
+        out[i as usize] = Some(r);
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use crate::model::{test_fact as fact, Fact, Table};
+    use crate::model::{test_fact as fact, Fact, PeriodKind, Table};
 
     /// Without parent links the shares come back without a pass over the facts, as the
     /// frame the full path gives when no park has a parent in the facts.
@@ -283,13 +300,14 @@ mod tests {
     );
 
     /// Rankings as the rules state them: parks' unqualified facts with a figure, grouped
-    /// by indicator and period in that order, each figure ranked among its group's
-    /// (1 + how many are larger; NaN counts but is never larger), where two or more are.
+    /// by indicator and period, each figure ranked among its group's (1 + how many are
+    /// larger; NaN counts but is never larger), where two or more are; in the facts'
+    /// order.
     fn ranks_by_the_rules(facts: &[Fact]) -> Vec<RankRow> {
         use std::collections::BTreeMap;
         type Period<'a> = (&'a str, i32, PeriodKind, Option<u8>, Option<u8>);
-        let mut groups: BTreeMap<Period, Vec<&Fact>> = BTreeMap::new();
-        for f in facts {
+        let mut groups: BTreeMap<Period, Vec<(usize, &Fact)>> = BTreeMap::new();
+        for (at, f) in facts.iter().enumerate() {
             if f.scope == Scope::Park
                 && f.qualifier.is_none()
                 && (f.value.is_some() || f.yoy_pct.is_some())
@@ -303,7 +321,7 @@ mod tests {
                         f.month_to,
                     ))
                     .or_default()
-                    .push(f);
+                    .push((at, f));
             }
         }
         let rank = |all: &[Option<f64>], v: Option<f64>| -> Option<u32> {
@@ -317,10 +335,10 @@ mod tests {
                     .count() as u32,
             )
         };
-        let mut out = Vec::new();
+        let mut out = BTreeMap::new();
         for ((indicator, year, kind, from, to), members) in groups {
-            let values: Vec<Option<f64>> = members.iter().map(|f| f.value).collect();
-            let growth: Vec<Option<f64>> = members.iter().map(|f| f.yoy_pct).collect();
+            let values: Vec<Option<f64>> = members.iter().map(|(_, f)| f.value).collect();
+            let growth: Vec<Option<f64>> = members.iter().map(|(_, f)| f.yoy_pct).collect();
             let (nv, ng) = (
                 values.iter().flatten().count(),
                 growth.iter().flatten().count(),
@@ -328,21 +346,24 @@ mod tests {
             if members.len() < 2 || nv < 2 && ng < 2 {
                 continue;
             }
-            for f in members {
-                out.push((
-                    f.entity_id.clone(),
-                    indicator.to_string(),
-                    year,
-                    kind,
-                    from,
-                    to,
-                    rank(&values, f.value),
-                    rank(&growth, f.yoy_pct),
-                    nv.max(ng) as u32,
-                ));
+            for (at, f) in members {
+                out.insert(
+                    at,
+                    (
+                        f.entity_id.clone(),
+                        indicator.to_string(),
+                        year,
+                        kind,
+                        from,
+                        to,
+                        rank(&values, f.value),
+                        rank(&growth, f.yoy_pct),
+                        nv.max(ng) as u32,
+                    ),
+                );
             }
         }
-        out
+        out.into_values().collect()
     }
 
     proptest::proptest! {
@@ -394,7 +415,14 @@ mod tests {
             fact("d", Some(1.0), Some(3.0)),
         ];
         let frame = crate::model::Fact::to_frame(&facts).unwrap();
-        let r = crate::model::Ranking::from_frame(&rankings(&frame).unwrap()).unwrap();
+        let ranked = rankings(&frame).unwrap();
+        // Every fact is ranked: the table shares the facts' columns, copying none.
+        let views = |df: &DataFrame| {
+            let ca = df.column("entity_name").unwrap().str().unwrap();
+            ca.downcast_iter().next().unwrap().views().as_ptr() as usize
+        };
+        assert_eq!(views(&ranked), views(&frame));
+        let r = crate::model::Ranking::from_frame(&ranked).unwrap();
         let got: Vec<(&str, Option<u32>, Option<u32>, u32)> = r
             .iter()
             .map(|x| {
