@@ -139,6 +139,10 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
         .filter_map(|(i, s)| (s != Some(true)).then_some(i))
         .collect();
     starts.push(n);
+    // Every key with one row (every fact from one observation): nothing to decide.
+    if starts.len() - 1 == n && obs.column("obs_id")?.null_count() == 0 {
+        return one_each(obs);
+    }
     let f64s = |name: &str| -> PolarsResult<Vec<Option<f64>>> {
         Ok(obs.column(name)?.f64()?.iter().collect())
     };
@@ -185,9 +189,6 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
 
     let obs_id = crate::model::strs(obs, "obs_id")?;
     let share_col = crate::model::strs(obs, "share_of")?;
-    // Every key with one row (every fact from one observation): the facts' columns are
-    // the observations', shared rather than gathered, and a fact's sources are its id.
-    let one_each = decided.len() == n && obs.column("obs_id")?.null_count() == 0;
     let mut winners = Vec::with_capacity(decided.len());
     let mut sources = StringChunkedBuilder::new("sources".into(), decided.len());
     let mut buf = String::new();
@@ -196,15 +197,13 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
     for (d, w) in decided.iter().zip(starts.windows(2)) {
         let group = &order[w[0]..w[1]];
         winners.push(d.winner as IdxSize);
-        if !one_each {
-            buf.clear();
-            buf.push_str(obs_id(d.winner).unwrap_or(""));
-            for &i in group.iter().filter(|&&i| i != d.winner) {
-                buf.push(';');
-                buf.push_str(obs_id(i).unwrap_or(""));
-            }
-            sources.append_value(&buf);
+        buf.clear();
+        buf.push_str(obs_id(d.winner).unwrap_or(""));
+        for &i in group.iter().filter(|&&i| i != d.winner) {
+            buf.push(';');
+            buf.push_str(obs_id(i).unwrap_or(""));
         }
+        sources.append_value(&buf);
         share_of.push(d.share.and_then(share_col));
         for &(w, l) in &d.conflicts {
             pairs.extend([w as IdxSize, l as IdxSize]);
@@ -212,20 +211,15 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
     }
     let winner_idx = IdxCa::from_vec("winner".into(), winners.clone());
     let renamed = |from: &str, to: &str| -> PolarsResult<Series> {
-        let c = obs.column(from)?;
-        let mut s = if one_each {
-            c.as_materialized_series().clone()
-        } else {
-            c.take(&winner_idx)?.as_materialized_series().clone()
-        };
+        let mut s = obs
+            .column(from)?
+            .take(&winner_idx)?
+            .as_materialized_series()
+            .clone();
         s.rename(to.into());
         Ok(s)
     };
-    let sources = if one_each {
-        renamed("obs_id", "sources")?
-    } else {
-        sources.finish().into_series()
-    };
+    let sources = sources.finish().into_series();
     let each = |f: &dyn Fn(&Decided) -> Option<f64>| -> Vec<Option<f64>> {
         decided.iter().map(f).collect()
     };
@@ -280,6 +274,64 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
         conflicts.push(Conflict { winner, loser });
     }
     Ok(Reconciled { frame, conflicts })
+}
+
+/// The facts when every key has one observation and every observation an id: each
+/// fact is its observation, so the facts share the observations' columns (a fact's
+/// `sources` is its `obs_id`), and nothing is decided, sorted or collected per row.
+/// The same facts as `decide` gives each key of one row.
+fn one_each(obs: &DataFrame) -> PolarsResult<Reconciled> {
+    let n = obs.height();
+    let shared = |from: &str, to: &str| -> PolarsResult<Series> {
+        let mut s = obs.column(from)?.as_materialized_series().clone();
+        s.rename(to.into());
+        Ok(s)
+    };
+    let corrected = crate::model::by_runs(obs.column("source_kind")?.str()?, |k| {
+        SourceKind::parse(Some(k)).ok()
+    })
+    .map(|k| {
+        k.flatten()
+            .map(|k| k == SourceKind::Correction)
+            .ok_or_else(|| polars_err!(ComputeError: "an observation without a known source kind"))
+    })
+    .collect::<PolarsResult<Vec<bool>>>()?;
+    // A fact names what its share is of only where it has a share.
+    let (share_pct, share_of) = (
+        obs.column("share_pct")?.f64()?,
+        obs.column("share_of")?.str()?,
+    );
+    let share_of = if (share_of.is_not_null() & share_pct.is_null()).any() {
+        share_of
+            .iter()
+            .zip(share_pct.iter())
+            .map(|(of, pct)| pct.and(of))
+            .collect::<StringChunked>()
+            .with_name("share_of".into())
+            .into_series()
+    } else {
+        shared("share_of", "share_of")?
+    };
+    let frame = crate::model::assemble::<Fact>(
+        obs,
+        (0..n as IdxSize).collect(),
+        vec![
+            shared("yoy_pct", "yoy_pct")?,
+            shared("yoy_pp", "yoy_pp")?,
+            shared("share_pct", "share_pct")?,
+            share_of,
+            Series::new("n_sources".into(), vec![1u32; n]),
+            shared("obs_id", "sources")?,
+            Series::new("conflict".into(), vec![false; n]),
+            Series::new("corrected".into(), corrected),
+            shared("obs_id", "winner_obs_id")?,
+            shared("source_kind", "winner_source_kind")?,
+        ],
+    )?;
+    Ok(Reconciled {
+        frame,
+        conflicts: Vec::new(),
+    })
 }
 
 /// One key's fact: which row wins, and what the others add.
@@ -383,19 +435,38 @@ mod tests {
     #[test]
     fn facts_of_one_observation_each_share_its_columns() {
         let p = Pipeline::load(std::path::Path::new("pipelines/default.toml")).unwrap();
-        let obs = sorted_observations(&p);
-        let all = reconcile(&p, &obs).unwrap();
-        let n_sources = all.frame.column("n_sources").unwrap().u32().unwrap();
-        assert!(
-            n_sources.into_no_null_iter().any(|n| n > 1),
-            "the inputs state some figures twice"
-        );
+        let mut obs = sorted_observations(&p);
         // The observations whose key no other observation has.
         let starts = crate::model::same_as_previous(&obs, &KEY).unwrap();
         let starts: Vec<bool> = starts.iter().map(|s| s != Some(true)).collect();
         let alone: Vec<bool> = (0..obs.height())
             .map(|i| starts[i] && starts.get(i + 1).copied().unwrap_or(true))
             .collect();
+        // One of them names a whole without stating a share: its fact names none.
+        let share_pct = obs.column("share_pct").unwrap().f64().unwrap().clone();
+        let stray = (0..obs.height())
+            .find(|&i| alone[i] && share_pct.get(i).is_none())
+            .unwrap();
+        let share_of: StringChunked = obs
+            .column("share_of")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i == stray { Some("全市") } else { v })
+            .collect();
+        obs.replace(
+            "share_of",
+            share_of.with_name("share_of".into()).into_series().into(),
+        )
+        .unwrap();
+        let all = reconcile(&p, &obs).unwrap();
+        let n_sources = all.frame.column("n_sources").unwrap().u32().unwrap();
+        assert!(
+            n_sources.into_no_null_iter().any(|n| n > 1),
+            "the inputs state some figures twice"
+        );
         let single = obs
             .filter(&BooleanChunked::from_slice("alone".into(), &alone))
             .unwrap();
@@ -408,6 +479,8 @@ mod tests {
             .filter(&BooleanChunked::from_slice("once".into(), &once))
             .unwrap();
         assert!(one_each.frame.equals_missing(&expected));
+        let facts_share_of = one_each.frame.column("share_of").unwrap().str().unwrap();
+        assert!(facts_share_of.iter().all(|v| v != Some("全市")));
         let views = |df: &DataFrame, c: &str| {
             let ca = df.column(c).unwrap().str().unwrap();
             ca.downcast_iter().next().unwrap().views().as_ptr() as usize
