@@ -146,14 +146,7 @@ pub fn reconcile(p: &Pipeline, obs: &DataFrame) -> PolarsResult<Reconciled> {
     let f64s = |name: &str| -> PolarsResult<Vec<Option<f64>>> {
         Ok(obs.column(name)?.f64()?.iter().collect())
     };
-    let kind: Vec<SourceKind> = crate::model::by_runs(obs.column("source_kind")?.str()?, |k| {
-        SourceKind::parse(Some(k)).ok()
-    })
-    .map(|k| {
-        k.flatten()
-            .ok_or_else(|| polars_err!(ComputeError: "an observation without a known source kind"))
-    })
-    .collect::<PolarsResult<_>>()?;
+    let kind = source_kinds(obs)?;
     let cols = Cols {
         value: f64s("value")?,
         tolerance: f64s(TOLERANCE)?
@@ -287,51 +280,49 @@ fn one_each(obs: &DataFrame) -> PolarsResult<Reconciled> {
         s.rename(to.into());
         Ok(s)
     };
-    let corrected = crate::model::by_runs(obs.column("source_kind")?.str()?, |k| {
-        SourceKind::parse(Some(k)).ok()
-    })
-    .map(|k| {
-        k.flatten()
-            .map(|k| k == SourceKind::Correction)
-            .ok_or_else(|| polars_err!(ComputeError: "an observation without a known source kind"))
-    })
-    .collect::<PolarsResult<Vec<bool>>>()?;
-    // A fact names what its share is of only where it has a share.
+    let corrected: Vec<bool> = source_kinds(obs)?
+        .into_iter()
+        .map(|k| k == SourceKind::Correction)
+        .collect();
+    // Every other column (values, growth, shares) is the observations' own, except that
+    // a fact names what its share is of only where it has a share.
+    let mut computed = vec![
+        Series::new("n_sources".into(), vec![1u32; n]),
+        shared("obs_id", "sources")?,
+        Series::new("conflict".into(), vec![false; n]),
+        Series::new("corrected".into(), corrected),
+        shared("obs_id", "winner_obs_id")?,
+        shared("source_kind", "winner_source_kind")?,
+    ];
     let (share_pct, share_of) = (
         obs.column("share_pct")?.f64()?,
         obs.column("share_of")?.str()?,
     );
-    let share_of = if (share_of.is_not_null() & share_pct.is_null()).any() {
-        share_of
+    if (share_of.is_not_null() & share_pct.is_null()).any() {
+        let masked: StringChunked = share_of
             .iter()
             .zip(share_pct.iter())
             .map(|(of, pct)| pct.and(of))
-            .collect::<StringChunked>()
-            .with_name("share_of".into())
-            .into_series()
-    } else {
-        shared("share_of", "share_of")?
-    };
-    let frame = crate::model::assemble::<Fact>(
-        obs,
-        (0..n as IdxSize).collect(),
-        vec![
-            shared("yoy_pct", "yoy_pct")?,
-            shared("yoy_pp", "yoy_pp")?,
-            shared("share_pct", "share_pct")?,
-            share_of,
-            Series::new("n_sources".into(), vec![1u32; n]),
-            shared("obs_id", "sources")?,
-            Series::new("conflict".into(), vec![false; n]),
-            Series::new("corrected".into(), corrected),
-            shared("obs_id", "winner_obs_id")?,
-            shared("source_kind", "winner_source_kind")?,
-        ],
-    )?;
+            .collect();
+        computed.push(masked.with_name("share_of".into()).into_series());
+    }
+    let frame = crate::model::assemble::<Fact>(obs, (0..n as IdxSize).collect(), computed)?;
     Ok(Reconciled {
         frame,
         conflicts: Vec::new(),
     })
+}
+
+/// Each observation's source kind; one no table writes is an error.
+fn source_kinds(obs: &DataFrame) -> PolarsResult<Vec<SourceKind>> {
+    crate::model::by_runs(obs.column("source_kind")?.str()?, |k| {
+        SourceKind::parse(Some(k)).ok()
+    })
+    .map(|k| {
+        k.flatten()
+            .ok_or_else(|| polars_err!(ComputeError: "an observation without a known source kind"))
+    })
+    .collect()
 }
 
 /// One key's fact: which row wins, and what the others add.
