@@ -668,10 +668,7 @@ pub fn assemble<T: Table>(
         .iter()
         .copied()
         .filter(|c| !own.contains(c) && source.schema().contains(c));
-    let mut df = source.select(taken)?;
-    if !every_row(&rows, source.height()) {
-        df = df.take(&IdxCa::from_vec("row".into(), rows))?;
-    }
+    let mut df = take_rows(&source.select(taken)?, rows)?;
     for s in computed {
         df.with_column(s.into())?;
     }
@@ -916,8 +913,12 @@ pub fn true_rows(mask: &BooleanChunked) -> Vec<IdxSize> {
         .collect()
 }
 
-/// The rows `rows` of `df`, in that order.
+/// The rows `rows` of `df`, in that order; `df` itself (its columns shared, not
+/// copied) when they are every row in order.
 pub fn take_rows(df: &DataFrame, rows: Vec<IdxSize>) -> PolarsResult<DataFrame> {
+    if every_row(&rows, df.height()) {
+        return Ok(df.clone());
+    }
     df.take(&IdxCa::from_vec("row".into(), rows))
 }
 

@@ -158,12 +158,7 @@ pub fn rankings(frame: &DataFrame) -> PolarsResult<DataFrame> {
     let fact_rows = true_rows(&ranked);
     let mut columns: Vec<&str> = PERIOD.to_vec();
     columns.extend(["value", "yoy_pct"]);
-    let parks = frame.select(columns)?;
-    let parks = if crate::model::every_row(&fact_rows, frame.height()) {
-        parks
-    } else {
-        take_rows(&parks, fact_rows.clone())?
-    };
+    let parks = take_rows(&frame.select(columns)?, fact_rows.clone())?;
     let by_period = parks.group_by_stable(PERIOD)?;
     let parks = crate::model::one_chunk(&parks);
     let (value, yoy) = (
