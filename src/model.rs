@@ -916,10 +916,27 @@ pub fn true_rows(mask: &BooleanChunked) -> Vec<IdxSize> {
 /// The rows `rows` of `df`, in that order; `df` itself (its columns shared, not
 /// copied) when they are every row in order.
 pub fn take_rows(df: &DataFrame, rows: Vec<IdxSize>) -> PolarsResult<DataFrame> {
+    use rayon::prelude::*;
     if every_row(&rows, df.height()) {
         return Ok(df.clone());
     }
-    df.take(&IdxCa::from_vec("row".into(), rows))
+    let rows = IdxCa::from_vec("row".into(), rows);
+    if df.columns().iter().all(|c| c.n_chunks() <= 1) {
+        return df.take(&rows);
+    }
+    // A frame in pieces (a rerun's slices of the cache's frame and the inputs parsed
+    // again, `normalize::frame::gather`): each column is joined just before it is
+    // gathered and let go after, where joining the whole frame first took ~70 MB of
+    // fresh memory, and polars' gather from pieces copies every string.
+    let columns = df
+        .columns()
+        .par_iter()
+        .map(|c| {
+            let one = c.as_materialized_series().rechunk();
+            Ok(one.take(&rows)?.into_column())
+        })
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    DataFrame::new(rows.len(), columns)
 }
 
 /// Frames of one schema, one after another, joined into one chunk per column; the
@@ -960,8 +977,9 @@ pub fn concat(parts: &[DataFrame]) -> PolarsResult<DataFrame> {
 }
 
 /// More frames than this are joined with their strings copied (`joined_strings`); a
-/// rerun's few large slices of the cache's frame keep their buffers, as polars joins them.
-const MANY_PARTS: usize = 64;
+/// rerun's few large slices of the cache's frame keep their buffers, as polars joins
+/// them, or are not joined at all (`normalize::frame::gather`).
+pub const MANY_PARTS: usize = 64;
 
 /// Column `i` (a string column) of every frame, joined into one array whose bytes are
 /// copied into buffers of its own. Joined by polars, the array kept every input's small

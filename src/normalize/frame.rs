@@ -107,8 +107,13 @@ pub fn gather(results: &[FileResult], cached: Option<&DataFrame>) -> PolarsResul
             Piece::New(rows) => fresh(rows),
         })
         .collect::<PolarsResult<Vec<_>>>()?;
+    // A few pieces (a rerun's slices of the cache's frame and its parsed inputs) stay
+    // pieces: `sort` gathers them once. Many small ones are joined into buffers of
+    // their own (`model::concat`), or each input's buffers would stay alive.
     let mut df = if parts.is_empty() {
         fresh(&[])?
+    } else if parts.len() <= crate::model::MANY_PARTS {
+        crate::model::stack(parts)?
     } else {
         crate::model::concat(&parts)?
     };
@@ -126,11 +131,11 @@ const PERIOD_ORD: &str = "__period_ord";
 
 /// Sorts observations by fact key, then place: the published order, and the one
 /// reconcile reads keys in (each key's rows together).
+/// A frame in pieces (a rerun's, `gather`) is gathered from its pieces (`model::take_rows`).
 pub fn sort(df: &DataFrame) -> PolarsResult<DataFrame> {
-    let df = crate::model::one_chunk(df);
-    let mut sorted = match super::order::sorted_rows(&df)? {
-        Some(rows) => crate::model::take_rows(&df, rows)?,
-        None => sort_by_columns(&df)?,
+    let mut sorted = match super::order::sorted_rows(df)? {
+        Some(rows) => crate::model::take_rows(df, rows)?,
+        None => sort_by_columns(&crate::model::one_chunk(df))?,
     };
     sorted.rechunk_mut_par();
     Ok(sorted)

@@ -8,7 +8,7 @@
 
 use std::cmp::Ordering;
 
-use polars::prelude::{polars_err, DataFrame, IdxSize, PlHashMap, PolarsResult};
+use polars::prelude::{DataFrame, IdxSize, PlHashMap, PolarsResult};
 use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray};
 use polars_arrow::types::NativeType;
 use rayon::prelude::*;
@@ -23,34 +23,36 @@ struct Coded<'a> {
 }
 
 impl<'a> Coded<'a> {
-    fn of(arr: &'a Utf8ViewArray) -> Coded<'a> {
-        let views = arr.views();
-        let nulls = arr.null_count() > 0;
-        let mut codes = Vec::with_capacity(arr.len());
+    fn of(arrs: &[&'a Utf8ViewArray]) -> Coded<'a> {
+        let mut codes = Vec::with_capacity(arrs.iter().map(|a| a.len()).sum());
         let mut values: Vec<&'a str> = Vec::new();
         let mut seen: PlHashMap<&'a str, u32> = PlHashMap::default();
-        // Rows of one input repeat their neighbour's value: equal views of one array
-        // are equal values, so a run costs one comparison per row, not a lookup.
-        // (`model::by_runs` compares the strings: the rerun's sort took 6 ms longer.)
-        let mut last: Option<(u128, u32)> = None;
-        for (i, view) in views.iter().enumerate() {
-            if nulls && !arr.is_valid(i) {
-                codes.push(0);
-                continue;
-            }
-            if let Some((v, code)) = last {
-                if v == view.as_u128() {
-                    codes.push(code);
+        for arr in arrs {
+            let nulls = arr.null_count() > 0;
+            // Rows of one input repeat their neighbour's value: equal views of one
+            // array are equal values, so a run costs one comparison per row, not a
+            // lookup. (`model::by_runs` compares the strings: the rerun's sort took
+            // 6 ms longer.) Views of another array name other buffers: a new run.
+            let mut last: Option<(u128, u32)> = None;
+            for (i, view) in arr.views().iter().enumerate() {
+                if nulls && !arr.is_valid(i) {
+                    codes.push(0);
                     continue;
                 }
+                if let Some((v, code)) = last {
+                    if v == view.as_u128() {
+                        codes.push(code);
+                        continue;
+                    }
+                }
+                let s = arr.value(i);
+                let code = *seen.entry(s).or_insert_with(|| {
+                    values.push(s);
+                    values.len() as u32
+                });
+                codes.push(code);
+                last = Some((view.as_u128(), code));
             }
-            let s = arr.value(i);
-            let code = *seen.entry(s).or_insert_with(|| {
-                values.push(s);
-                values.len() as u32
-            });
-            codes.push(code);
-            last = Some((view.as_u128(), code));
         }
         Coded { codes, values }
     }
@@ -89,7 +91,7 @@ struct Field {
 
 impl Field {
     fn strings(df: &DataFrame, name: &str) -> PolarsResult<Field> {
-        let coded = Coded::of(str_array(df, name)?);
+        let coded = Coded::of(&str_arrays(df, name)?);
         let keys = coded.values.clone();
         Ok(coded.ranked(keys, None))
     }
@@ -101,14 +103,14 @@ impl Field {
         name: &str,
         ord: impl Fn(Option<&str>) -> PolarsResult<u8>,
     ) -> PolarsResult<Field> {
-        let arr = str_array(df, name)?;
-        let coded = Coded::of(arr);
+        let arrs = str_arrays(df, name)?;
+        let coded = Coded::of(&arrs);
         let keys = coded
             .values
             .iter()
             .map(|v| ord(Some(v)))
             .collect::<PolarsResult<Vec<u8>>>()?;
-        let null = if arr.null_count() > 0 {
+        let null = if arrs.iter().any(|a| a.null_count() > 0) {
             Some(ord(None)?)
         } else {
             None
@@ -118,26 +120,20 @@ impl Field {
 
     /// A numeric column: null first, then the values from the smallest; none when
     /// its values span more than a `u32` counts.
-    fn numbers<T: NativeType + Into<i64>>(arr: &PrimitiveArray<T>) -> Option<Field> {
-        let valid = |i: usize| arr.null_count() == 0 || arr.is_valid(i);
-        let present = || {
-            (0..arr.len())
-                .filter(|&i| valid(i))
-                .map(|i| arr.value(i).into())
+    fn numbers<T: NativeType + Into<i64>>(arrs: &[&PrimitiveArray<T>]) -> Option<Field> {
+        let rows = || {
+            arrs.iter().flat_map(|a| {
+                let nulls = a.null_count() > 0;
+                (0..a.len()).map(move |i| (!nulls || a.is_valid(i)).then(|| a.value(i).into()))
+            })
         };
-        let min = present().min().unwrap_or(0);
-        let max = u64::try_from(present().max().unwrap_or(0) - min + 1).ok()?;
+        let min = rows().flatten().min().unwrap_or(0);
+        let max = u64::try_from(rows().flatten().max().unwrap_or(0) - min + 1).ok()?;
         if max > u64::from(u32::MAX) {
             return None;
         }
-        let values = (0..arr.len())
-            .map(|i| {
-                if valid(i) {
-                    (arr.value(i).into() - min + 1) as u32
-                } else {
-                    0
-                }
-            })
+        let values = rows()
+            .map(|v| v.map_or(0, |v: i64| (v - min + 1) as u32))
             .collect();
         Some(Field { values, max })
     }
@@ -147,21 +143,19 @@ impl Field {
     }
 }
 
-fn str_array<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<&'a Utf8ViewArray> {
-    crate::model::single(df.column(name)?.str()?)?
-        .ok_or_else(|| polars_err!(ComputeError: "column {name} is empty or in pieces"))
+fn str_arrays<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<&'a Utf8ViewArray>> {
+    Ok(df.column(name)?.str()?.downcast_iter().collect())
 }
 
-fn num_array<'a, T: polars::prelude::PolarsNumericType>(
+fn num_arrays<'a, T: polars::prelude::PolarsNumericType>(
     df: &'a DataFrame,
     name: &str,
-) -> PolarsResult<&'a PrimitiveArray<T::Native>> {
+) -> PolarsResult<Vec<&'a PrimitiveArray<T::Native>>> {
     let ca = df.column(name)?.as_materialized_series().unpack::<T>()?;
-    crate::model::single(ca)?
-        .ok_or_else(|| polars_err!(ComputeError: "column {name} is empty or in pieces"))
+    Ok(ca.downcast_iter().collect())
 }
 
-/// The rows of `df` (one chunk per column) in the order of `normalize::frame::sort`:
+/// The rows of `df` (in one chunk per column or several) in the order of `normalize::frame::sort`:
 /// entity, scope, indicator, year, period kind, months, qualifier, source path, locator,
 /// obs_id, each with nulls first, strings by their bytes, and rows equal in all of them
 /// in their order in `df`. None when the packed key would not fit 128 bits (a year or
@@ -172,9 +166,9 @@ pub fn sorted_rows(df: &DataFrame) -> PolarsResult<Option<Vec<IdxSize>>> {
         return Ok(Some(Vec::new()));
     }
     let (Some(year), Some(month_from), Some(month_to)) = (
-        Field::numbers(num_array::<Int32Type>(df, "year")?),
-        Field::numbers(num_array::<UInt8Type>(df, "month_from")?),
-        Field::numbers(num_array::<UInt8Type>(df, "month_to")?),
+        Field::numbers(&num_arrays::<Int32Type>(df, "year")?),
+        Field::numbers(&num_arrays::<UInt8Type>(df, "month_from")?),
+        Field::numbers(&num_arrays::<UInt8Type>(df, "month_to")?),
     ) else {
         return Ok(None);
     };
@@ -206,8 +200,8 @@ pub fn sorted_rows(df: &DataFrame) -> PolarsResult<Option<Vec<IdxSize>>> {
     drop(fields);
     keys.par_sort_unstable();
     // Rows of one key from one file (a figure stated twice) are ordered by place.
-    let locator = str_array(df, "locator")?;
-    let obs_id = str_array(df, "obs_id")?;
+    let locator = df.column("locator")?.str()?;
+    let obs_id = df.column("obs_id")?.str()?;
     let place = |a: IdxSize, b: IdxSize| -> Ordering {
         let (a, b) = (a as usize, b as usize);
         locator
@@ -374,6 +368,33 @@ mod tests {
             let ours = packed(&df);
             let theirs = crate::normalize::frame::sort_by_columns(&df).unwrap();
             prop_assert!(ours.equals_missing(&theirs), "{ours}\n{theirs}");
+        }
+    }
+
+    proptest! {
+        /// A frame in pieces, as a rerun gathers it (two slices of the cache's frame,
+        /// which share its buffers, around the rows of an input parsed again), sorts
+        /// to the rows the joined frame sorts to, in one chunk per column.
+        #[test]
+        fn a_frame_in_pieces_sorts_as_the_joined_frame_does(
+            cached in proptest::collection::vec(row(), 1..200),
+            parsed in proptest::collection::vec(row(), 1..20),
+            cut in any::<proptest::sample::Index>(),
+        ) {
+            let big = frame(&cached);
+            let cut = cut.index(cached.len() + 1);
+            let pieces = [
+                big.slice(0, cut),
+                frame(&parsed),
+                big.slice(cut as i64, cached.len() - cut),
+            ];
+            let stacked = crate::model::stack(pieces.iter().cloned()).unwrap();
+            prop_assert!(stacked.columns().iter().any(|c| c.n_chunks() > 1));
+            let ours = crate::normalize::frame::sort(&stacked).unwrap();
+            let joined = crate::model::concat(&pieces).unwrap();
+            let theirs = crate::normalize::frame::sort_by_columns(&joined).unwrap();
+            prop_assert!(ours.equals_missing(&theirs), "{ours}\n{theirs}");
+            prop_assert!(ours.columns().iter().all(|c| c.n_chunks() == 1));
         }
     }
 
