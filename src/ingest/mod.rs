@@ -91,7 +91,31 @@ pub struct FileResult {
     /// A parsed input's rows as columns (`normalize::frame::columns`), built on the
     /// thread that parsed it so a run never holds every input's rows at once;
     /// `output.observations` is then empty.
-    pub frame: Option<polars::prelude::DataFrame>,
+    pub frame: Option<Framed>,
+}
+
+/// A parsed input's rows as columns: rows `rows` of `frame`, a frame the inputs of
+/// one run of ingest share once it is joined (`normalize::frame::join_run`).
+#[derive(Debug, Clone)]
+pub struct Framed {
+    pub frame: std::sync::Arc<polars::prelude::DataFrame>,
+    pub rows: std::ops::Range<usize>,
+}
+
+impl Framed {
+    /// A frame of one input's rows.
+    pub fn whole(df: polars::prelude::DataFrame) -> Framed {
+        let rows = 0..df.height();
+        Framed {
+            frame: std::sync::Arc::new(df),
+            rows,
+        }
+    }
+
+    /// The input's rows as a frame (its columns shared, not copied).
+    pub fn slice(&self) -> polars::prelude::DataFrame {
+        self.frame.slice(self.rows.start as i64, self.rows.len())
+    }
 }
 
 impl FileResult {
@@ -99,11 +123,14 @@ impl FileResult {
     pub fn rows(&self) -> usize {
         match (&self.cached_rows, &self.frame) {
             (Some(r), _) => r.len(),
-            (None, Some(f)) => f.height(),
+            (None, Some(f)) => f.rows.len(),
             (None, None) => self.output.observations.len(),
         }
     }
 }
+
+/// Inputs read one after another by one thread, their frames then joined.
+const RUN: usize = 16;
 
 /// Reads every input in parallel; one file's failure never stops the others.
 pub fn ingest_all(
@@ -115,15 +142,22 @@ pub fn ingest_all(
     progress.files(inputs.len());
     // Rayon splits a slice into a few long runs; the last run of one thread then kept
     // the other idle for 50 ms at the end of a 2,400-workbook ingest. Runs of a few
-    // files let an idle thread take the remaining ones.
+    // files let an idle thread take the remaining ones; each run's frames are joined
+    // as it ends, so the small frames of its inputs do not all live until the end.
     inputs
-        .par_iter()
-        .with_max_len(4)
-        .map(|i| {
-            let mut r = ingest_cached(p, i, cache);
-            crate::normalize::frame::columns(&mut r);
-            progress.file_done();
-            r
+        .par_chunks(RUN)
+        .flat_map_iter(|run| {
+            let mut results: Vec<FileResult> = run
+                .iter()
+                .map(|i| {
+                    let mut r = ingest_cached(p, i, cache);
+                    crate::normalize::frame::columns(&mut r);
+                    progress.file_done();
+                    r
+                })
+                .collect();
+            crate::normalize::frame::join_run(&mut results);
+            results
         })
         .collect()
 }
