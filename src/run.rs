@@ -66,7 +66,7 @@ fn ms(t: Instant) -> u64 {
 }
 
 /// The run a new one is compared with: its id, and its facts being read on a thread.
-pub type Previous = (String, Side<Result<crate::publish::read_back::StoredFacts>>);
+pub type Previous = (String, Side<Result<crate::publish::read_back::StoredTable>>);
 
 /// The observations being written: should a stage fail, the writer is waited for, so
 /// the abandoned run's directory is not written into once it is removed.
@@ -509,6 +509,13 @@ fn write_tables(
     };
     let writing = observations.is_some();
     let facts_early = facts.is_some();
+    let grouped = |name: &'static str, df: &DataFrame| {
+        let previous = previous.and_then(|p| p.grouped(name));
+        record(
+            name,
+            write_grouped_table(dir, name, df.clone(), previous, |_| {}),
+        )
+    };
     rayon::scope(|s| {
         if !writing {
             s.spawn(|_| {
@@ -541,16 +548,7 @@ fn write_tables(
                 ),
             )
         });
-        s.spawn(|_| {
-            record(
-                crate::model::Quarterly::NAME,
-                write_frame_table(
-                    dir,
-                    crate::model::Quarterly::NAME,
-                    t.derived.quarterly.clone(),
-                ),
-            )
-        });
+        s.spawn(|_| grouped(crate::model::Quarterly::NAME, &t.derived.quarterly));
         s.spawn(|_| {
             record(
                 crate::model::Annual::NAME,
@@ -563,12 +561,7 @@ fn write_tables(
                 write_frame_table(dir, crate::model::Share::NAME, t.derived.shares.clone()),
             )
         });
-        s.spawn(|_| {
-            record(
-                crate::model::Ranking::NAME,
-                write_frame_table(dir, crate::model::Ranking::NAME, t.derived.rankings.clone()),
-            )
-        });
+        s.spawn(|_| grouped(crate::model::Ranking::NAME, &t.derived.rankings));
         s.spawn(|_| record(Check::NAME, write_table(dir, &t.checks)));
         s.spawn(|_| record(Reject::NAME, write_table(dir, &t.rejects)));
     });

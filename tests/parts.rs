@@ -129,13 +129,21 @@ fn a_rerun_links_unchanged_parts_and_publishes_what_a_full_run_does() {
 
 /// The row groups of a run's `facts` table, as its `run.json` records them.
 fn fact_groups(run: &Path) -> Vec<serde_json::Value> {
+    table_groups(run, "facts")
+}
+
+/// The row groups of a run's table `name`, as its `run.json` records them.
+fn table_groups(run: &Path, name: &str) -> Vec<serde_json::Value> {
     let text = std::fs::read(run.join("run.json")).expect("run.json");
     let m: serde_json::Value = serde_json::from_slice(&text).expect("run.json is JSON");
-    m["outputs"]["facts"]["row_groups"]
+    m["outputs"][name]["row_groups"]
         .as_array()
         .cloned()
         .unwrap_or_default()
 }
+
+/// The tables besides the facts whose unchanged row groups a rerun copies.
+const GROUPED: [&str; 2] = ["rankings", "quarterly"];
 
 fn copied(groups: &[serde_json::Value]) -> usize {
     groups.iter().filter(|g| g["copied"] == true).count()
@@ -158,7 +166,8 @@ fn changes(pipeline: &Path) -> Vec<String> {
 /// The facts table is written in row groups of whole entities, each with a digest: a
 /// rerun copies the groups the previous run wrote with the same rows (pages as they
 /// are) and compares with it only the groups that differ, finding the very changes a
-/// comparison of every fact finds. A previous file altered since is not copied from.
+/// comparison of every fact finds. The rankings and quarterly tables copy their
+/// unchanged groups too. A previous file altered since is not copied from.
 #[test]
 fn a_rerun_copies_unchanged_fact_groups_and_compares_only_the_others() {
     let (dir, pipeline, out) = ninety_six_parks();
@@ -182,6 +191,15 @@ fn a_rerun_copies_unchanged_fact_groups_and_compares_only_the_others() {
         "the resent park's group is encoded, the others copied: {kept} of {}",
         groups.len()
     );
+
+    for name in GROUPED {
+        let g = table_groups(&second, name);
+        assert!(g.len() >= 2, "{name}: several groups: {g:?}");
+        assert!(
+            copied(&g) > 0,
+            "{name}: groups of unchanged parks are copied: {g:?}"
+        );
+    }
 
     let grouped = changes(&pipeline);
     assert!(!grouped.is_empty(), "the resent figures are changes");
@@ -210,23 +228,37 @@ fn a_rerun_copies_unchanged_fact_groups_and_compares_only_the_others() {
 
     run(&pipeline, true);
     let full = current_run(&out);
-    assert_eq!(copied(&fact_groups(&full)), 0, "--full encodes every group");
-    assert!(
-        table_bytes(&second, "facts") == table_bytes(&full, "facts"),
-        "copied groups give the bytes of encoded ones"
-    );
+    for name in std::iter::once("facts").chain(GROUPED) {
+        assert_eq!(
+            copied(&table_groups(&full, name)),
+            0,
+            "--full encodes every group"
+        );
+        assert!(
+            table_bytes(&second, name) == table_bytes(&full, name),
+            "{name}: copied groups give the bytes of encoded ones"
+        );
+    }
 
-    // The full run's facts file altered after publishing: the next rerun copies nothing
-    // from it and still publishes what a full run does.
-    let victim = full.join("facts.parquet");
-    let mut bytes = std::fs::read(&victim).expect("facts");
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0xff;
-    std::fs::write(&victim, &bytes).expect("alter the facts");
+    // The full run's files altered after publishing: the next rerun copies nothing
+    // from them and still publishes what a full run does.
+    for name in std::iter::once("facts").chain(GROUPED) {
+        let victim = full.join(format!("{name}.parquet"));
+        let mut bytes = std::fs::read(&victim).expect("table file");
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0xff;
+        std::fs::write(&victim, &bytes).expect("alter the table");
+    }
     corpus::resend(dir.path(), 11, 0).expect("resend the original");
     run(&pipeline, false);
     let third = current_run(&out);
-    assert_eq!(copied(&fact_groups(&third)), 0);
+    for name in std::iter::once("facts").chain(GROUPED) {
+        assert_eq!(
+            copied(&table_groups(&third, name)),
+            0,
+            "{name}: altered, not copied"
+        );
+    }
     let rerun = all_tables(&third);
     run(&pipeline, true);
     assert!(rerun == all_tables(&current_run(&out)), "rerun = full");

@@ -199,7 +199,7 @@ pub fn write_grouped_table(
     dir: &Path,
     name: &str,
     df: DataFrame,
-    previous: Option<&super::read_back::StoredFacts>,
+    previous: Option<&super::read_back::StoredTable>,
     digested: impl FnOnce(&[RowGroup]),
 ) -> Result<TableFile> {
     let df = crate::model::one_chunk(&df);

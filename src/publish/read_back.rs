@@ -109,9 +109,10 @@ pub fn table<T: Table>(run_dir: &Path) -> Result<Vec<T>> {
     })
 }
 
-/// A retained run's facts as a later run compares with them: the file's bytes, checked
-/// against the sha256 its run recorded, and the row groups that run digested.
-pub struct StoredFacts {
+/// A retained run's table written in row groups (`parquet::write_grouped_table`), as a
+/// later run compares with it or takes its groups: the file's bytes, checked against the
+/// sha256 its run recorded, and the row groups that run digested.
+pub struct StoredTable {
     path: PathBuf,
     bytes: polars_buffer::Buffer<u8>,
     file: super::parquet::TableFile,
@@ -119,9 +120,13 @@ pub struct StoredFacts {
 
 /// Reads the facts of `run_dir`. Its groups' digests are kept only while the file still
 /// has the sha256 its run recorded: the groups a comparison skips are trusted unread.
-pub fn stored_facts(run_dir: &Path) -> Result<StoredFacts> {
+pub fn stored_facts(run_dir: &Path) -> Result<StoredTable> {
+    stored_table(run_dir, crate::model::Fact::NAME)
+}
+
+/// Reads table `name` of `run_dir`, as `stored_facts` reads the facts.
+pub fn stored_table(run_dir: &Path, name: &str) -> Result<StoredTable> {
     use sha2::{Digest, Sha256};
-    let name = crate::model::Fact::NAME;
     let path = run_dir.join(format!("{name}.parquet"));
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     let mut file = manifest(run_dir)
@@ -131,7 +136,7 @@ pub fn stored_facts(run_dir: &Path) -> Result<StoredFacts> {
     if file.sha256 != crate::config::pipeline::hex(&Sha256::digest(&bytes)) {
         file.row_groups.clear();
     }
-    Ok(StoredFacts {
+    Ok(StoredTable {
         path,
         bytes: bytes.into(),
         file,
@@ -183,7 +188,7 @@ impl Reusable<'_> {
     }
 }
 
-impl StoredFacts {
+impl StoredTable {
     /// Its digested row groups, to be taken into a new file unencoded; none when its run
     /// did not digest them, the file changed since, or its footer does not match them.
     pub fn reusable(&self) -> Option<Reusable<'_>> {
@@ -249,7 +254,7 @@ impl StoredFacts {
 /// written are `new_groups` (`write_grouped_table`). When both sides have digested
 /// groups, only the groups that differ are read and compared (`diff::unmatched`).
 pub fn fact_changes(
-    old: &StoredFacts,
+    old: &StoredTable,
     new: &DataFrame,
     new_groups: &[super::parquet::RowGroup],
 ) -> Result<Vec<crate::diff::FactChange>> {
