@@ -296,6 +296,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     // Refused before anything is created, the output directory included.
     discover::check_paths(p).map_err(|e| paths_error(p, e))?;
     let _lock = RunLock::acquire(&p.out_dir)?;
+    let swept = crate::publish::run_dir::sweep(&p.out_dir);
     let t = Instant::now();
     let cache = crate::ingest::cache::Cache::load(p, !full);
     let load_ms = ms(t);
@@ -453,6 +454,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
             return Err(e.context("publishing the run; `current` still points at the previous run"));
         }
     };
+    let _ = swept.join();
     prune(&p.out_dir, p.keep_runs);
     // Handing millions of small strings back to the allocator one by one takes a
     // noticeable part of a run; a CLI run exits right after, so free them off the

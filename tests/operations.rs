@@ -121,6 +121,28 @@ fn old_runs_are_pruned_and_current_kept() {
     assert_eq!(runs.len(), 2, "{runs:?}");
     let current = parkstat::publish::run_dir::current_run(&s.out()).unwrap();
     assert_eq!(runs.last(), Some(&current), "current is the newest run");
+
+    // The run pruned last is retired under a hidden name, and deleted by the next run.
+    let retired = || -> Vec<String> {
+        std::fs::read_dir(s.out().join("runs"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".old-"))
+            .collect()
+    };
+    let before = retired();
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(s.run(&[]).status.code(), Some(0));
+    let after = retired();
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_ne!(after, before, "the run retired before is gone");
+    // Runs of one second are numbered on, never taking a retired run's id: the newest
+    // is the last in order and the current one.
+    let runs = parkstat::publish::run_dir::list_runs(&s.out());
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let current = parkstat::publish::run_dir::current_run(&s.out()).unwrap();
+    assert_eq!(runs.last(), Some(&current), "{runs:?}");
 }
 
 /// A run killed with SIGKILL at any moment leaves `current` whole (the previous run or the
