@@ -24,7 +24,7 @@ const PARTITIONED: [&str; 2] = ["observations", "monthly"];
 
 fn write(dir: &std::path::Path, name: &str, df: DataFrame) -> anyhow::Result<()> {
     if PARTITIONED.contains(&name) {
-        write_partitioned_frame(dir, name, df, None)?;
+        write_partitioned_frame(dir, name, df, None, None)?;
     } else {
         write_frame_table(dir, name, df)?;
     }

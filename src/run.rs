@@ -172,13 +172,20 @@ pub fn compute(
     let previous_parts = parts.and_then(|p| p.join().ok()).map(Arc::new);
     let mut observations_written = Writing(early.map(|dir| {
         let obs = tables.observations.clone();
+        let basis = crate::ingest::cache::rows_basis(p);
         let previous = previous_parts.clone();
         crate::side::spawn(move || -> Result<(TableFile, u64)> {
             let t = Instant::now();
             let df = crate::normalize::frame::published(&obs)
                 .context("selecting the observations' columns")?;
             drop(obs);
-            let file = write_partitioned_frame(&dir, Observation::NAME, df, previous.as_deref())?;
+            let file = write_partitioned_frame(
+                &dir,
+                Observation::NAME,
+                df,
+                previous.as_deref(),
+                Some(&basis),
+            )?;
             Ok((file, ms(t)))
         })
     }));
@@ -526,7 +533,7 @@ fn write_tables(
                     crate::normalize::frame::published(&t.observations)
                         .context("selecting the observations' columns")
                         .and_then(|df| {
-                            write_partitioned_frame(dir, Observation::NAME, df, previous)
+                            write_partitioned_frame(dir, Observation::NAME, df, previous, None)
                         }),
                 )
             });
@@ -547,6 +554,7 @@ fn write_tables(
                     crate::model::Monthly::NAME,
                     t.derived.monthly.clone(),
                     previous,
+                    None,
                 ),
             )
         });

@@ -125,6 +125,46 @@ fn a_rerun_links_unchanged_parts_and_publishes_what_a_full_run_does() {
     let rerun = all_tables(&third);
     run(&pipeline, true);
     assert!(rerun == all_tables(&current_run(&out)), "rerun = full");
+
+    // Every observations part records its provenance; a pipeline edited (here a
+    // comment) changes every part's, so the parts' digests are taken from their rows
+    // again, and the parts are still linked by them.
+    let fourth = current_run(&out);
+    let before = provenances(&fourth);
+    assert!(before.iter().all(|p| !p.is_empty()), "{before:?}");
+    let text = std::fs::read_to_string(&pipeline).expect("pipeline");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "{text}
+# edited
+"
+        ),
+    )
+    .expect("edit the pipeline");
+    run(&pipeline, false);
+    let fifth = current_run(&out);
+    let after = provenances(&fifth);
+    assert!(before.iter().all(|p| !after.contains(p)), "a new basis");
+    assert!(
+        !linked(&fourth, &fifth).is_empty(),
+        "parts linked by digest"
+    );
+    let rerun = all_tables(&fifth);
+    run(&pipeline, true);
+    assert!(rerun == all_tables(&current_run(&out)), "rerun = full");
+}
+
+/// The provenance of each observations part of a run, as its `run.json` records it.
+fn provenances(run: &Path) -> Vec<String> {
+    let text = std::fs::read(run.join("run.json")).expect("run.json");
+    let m: serde_json::Value = serde_json::from_slice(&text).expect("run.json is JSON");
+    m["outputs"]["observations"]["partitions"]
+        .as_array()
+        .expect("observations parts")
+        .iter()
+        .map(|p| p["provenance"].as_str().unwrap_or_default().to_string())
+        .collect()
 }
 
 /// The row groups of a run's `facts` table, as its `run.json` records them.

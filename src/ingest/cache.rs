@@ -29,6 +29,18 @@ use crate::model::Reject;
 /// Fingerprint of the parsing code of this build (build.rs).
 const PARSER_HASH: &str = env!("PARKSTAT_PARSER_HASH");
 
+/// What an input's rows depend on besides its bytes and path: this build's parsing
+/// code and the pipeline's configuration (its file, with the sources, entities and
+/// year, and its dictionaries). Inputs of the same bytes and paths under the same
+/// basis give the same rows (`publish::parts::provenance`).
+pub fn rows_basis(p: &Pipeline) -> String {
+    hex(&Sha256::new()
+        .chain_update(PARSER_HASH.as_bytes())
+        .chain_update([0])
+        .chain_update(p.config_hash.as_bytes())
+        .finalize())
+}
+
 /// One input's result, without its observations.
 #[derive(Serialize, Deserialize, Clone)]
 struct Entry {

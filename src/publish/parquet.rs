@@ -27,6 +27,11 @@ pub struct TableFile {
     /// run finds a part it need not write again.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub digest: String,
+    /// For a part file of observations: where its rows came from
+    /// (`parts::provenance`). A part of the next run with the same provenance has the
+    /// same rows, and so this `digest`, without its rows being read.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub provenance: String,
     /// For a table written in row groups (`write_grouped_table`): each group's rows and
     /// digest, in file order, by which the next run reads only the groups that differ.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -82,11 +87,16 @@ fn write_frame(path: &Path, df: &mut DataFrame, parallel: bool) -> Result<(u64, 
 /// `<dir>/<name>/year=<Y>/part-<NNNNN>.parquet`, rows in their order, so BI tools read
 /// only the years they query. A year is cut into parts by entity (`parts::split`);
 /// a part the previous run wrote with the same rows is linked from it (`previous`).
+///
+/// With a `basis` (`ingest::cache::rows_basis`; the observations), each part also
+/// records its rows' provenance, and a part whose provenance the previous run recorded
+/// takes that part's digest instead of reading its rows.
 pub fn write_partitioned_frame(
     dir: &Path,
     name: &str,
     df: DataFrame,
     previous: Option<&PreviousParts>,
+    basis: Option<&str>,
 ) -> Result<TableFile> {
     let year = df
         .column("year")
@@ -104,7 +114,16 @@ pub fn write_partitioned_frame(
             .with_context(|| format!("creating {}", folder.display()))?;
         let rel = format!("{name}/{sub}/part-{i:05}.parquet");
         let dest = dir.join(&rel);
-        let digest = parts::digest(&df, rows).unwrap_or_default();
+        let provenance = basis
+            .and_then(|b| parts::provenance(&df, rows, b))
+            .unwrap_or_default();
+        let known = previous
+            .filter(|_| !provenance.is_empty())
+            .and_then(|p| p.digest_of(name, &provenance));
+        let digest = match known {
+            Some(d) => d.to_string(),
+            None => parts::digest(&df, rows).unwrap_or_default(),
+        };
         let reused = previous
             .filter(|_| !digest.is_empty())
             .and_then(|p| p.reuse(name, &digest, &dest));
@@ -131,6 +150,7 @@ pub fn write_partitioned_frame(
             bytes,
             sha256,
             digest,
+            provenance,
             ..Default::default()
         })
     };

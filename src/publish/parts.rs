@@ -216,6 +216,53 @@ pub fn digest(df: &DataFrame, rows: &[usize]) -> Option<String> {
     Some(f.finish())
 }
 
+/// Where rows `rows` of a one-chunk observations frame came from: the distinct
+/// (`source_path`, `source_sha256`) of their inputs, their first and last entity and
+/// their count, under `basis` (`ingest::cache::rows_basis`). A part is the rows of its
+/// entity range, and an input's rows are fixed by its bytes, its path and the basis:
+/// two parts of the same provenance have the same rows. None for a frame without
+/// those columns. Reading two columns' views costs a fraction of a digest.
+pub fn provenance(df: &DataFrame, rows: &[usize], basis: &str) -> Option<String> {
+    use std::collections::{BTreeSet, HashSet};
+    let path = array(df.column("source_path").ok()?.str().ok()?)?;
+    let sha = array(df.column("source_sha256").ok()?.str().ok()?)?;
+    let entity = array(df.column("entity_id").ok()?.str().ok()?)?;
+    let (pv, sv) = (path.views(), sha.views());
+    let mut seen: HashSet<(u128, u128)> = HashSet::new();
+    let mut last = None;
+    for &i in rows {
+        let v = (pv.get(i)?.as_u128(), sv.get(i)?.as_u128());
+        if last != Some(v) {
+            seen.insert(v);
+            last = Some(v);
+        }
+    }
+    // Equal values may have views of other buffers: the strings decide.
+    let mut inputs: BTreeSet<(Option<&str>, Option<&str>)> = BTreeSet::new();
+    let mut done: HashSet<(u128, u128)> = HashSet::new();
+    for &i in rows {
+        let v = (pv[i].as_u128(), sv[i].as_u128());
+        if seen.contains(&v) && done.insert(v) {
+            inputs.insert((path.get(i), sha.get(i)));
+            if done.len() == seen.len() {
+                break;
+            }
+        }
+    }
+    let mut f = Feed::new();
+    f.text("provenance-1");
+    f.text(basis);
+    f.count(rows.len() as u64);
+    for i in [rows.first(), rows.last()] {
+        f.text(i.and_then(|&i| entity.get(i)).unwrap_or("\0"));
+    }
+    for (p, s) in inputs {
+        f.text(p.unwrap_or("\0"));
+        f.text(s.unwrap_or("\0"));
+    }
+    Some(f.finish())
+}
+
 /// Whether a path from a previous `run.json` stays inside its run directory (a
 /// manifest edited by hand must not make a run link a file from elsewhere).
 fn inside(path: &str) -> bool {
@@ -229,6 +276,8 @@ fn inside(path: &str) -> bool {
 #[derive(Default)]
 pub struct PreviousParts {
     tables: HashMap<String, HashMap<String, (PathBuf, TableFile)>>,
+    /// Per table, each part's digest by its provenance.
+    provenance: HashMap<String, HashMap<String, String>>,
     grouped: HashMap<String, super::read_back::StoredTable>,
 }
 
@@ -248,6 +297,19 @@ impl PreviousParts {
         let Ok(m) = super::read_back::manifest(run_dir) else {
             return PreviousParts::default();
         };
+        let provenance = m
+            .outputs
+            .iter()
+            .map(|(name, table)| {
+                let known = table
+                    .partitions
+                    .iter()
+                    .filter(|p| !p.provenance.is_empty() && !p.digest.is_empty())
+                    .map(|p| (p.provenance.clone(), p.digest.clone()))
+                    .collect();
+                (name.clone(), known)
+            })
+            .collect();
         let tables = m
             .outputs
             .into_iter()
@@ -268,7 +330,19 @@ impl PreviousParts {
                 Some((name.to_string(), stored))
             })
             .collect();
-        PreviousParts { tables, grouped }
+        PreviousParts {
+            tables,
+            provenance,
+            grouped,
+        }
+    }
+
+    /// The digest of the previous run's part of table `name` with this provenance.
+    pub fn digest_of(&self, name: &str, provenance: &str) -> Option<&str> {
+        self.provenance
+            .get(name)?
+            .get(provenance)
+            .map(String::as_str)
     }
 
     /// The previous run's table `name`, when it is one of `GROUPED` and could be read.
@@ -306,6 +380,72 @@ mod tests {
             ],
         )
         .unwrap()
+    }
+
+    /// An observation row: entity, source path, source sha256, value.
+    type Obs<'a> = (&'a str, &'a str, &'a str, f64);
+
+    fn observed(rows: &[Obs]) -> DataFrame {
+        let col = |name: &str, f: &dyn Fn(&Obs) -> String| {
+            Column::from(Series::new(
+                name.into(),
+                rows.iter().map(f).collect::<Vec<_>>(),
+            ))
+        };
+        DataFrame::new(
+            rows.len(),
+            vec![
+                col("entity_id", &|r| r.0.to_string()),
+                col("source_path", &|r| r.1.to_string()),
+                col("source_sha256", &|r| r.2.to_string()),
+                Column::from(Series::new(
+                    "value".into(),
+                    rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+                )),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// A part's provenance is its inputs (path and content), entity range, row count and
+    /// basis, whatever the order its inputs' rows interleave in; any of them changed
+    /// changes it. (Its values are its inputs', so they are not read.)
+    #[test]
+    fn provenance_is_the_inputs_the_range_and_the_basis() {
+        let long = "xlsx/2024-01/0001_江州城东工业园区_2024年1月.xlsx";
+        let rows = [
+            ("p1", long, "aa", 1.0),
+            ("p1", "b.xlsx", "bb", 2.0),
+            ("p1", long, "aa", 3.0),
+            ("p2", "b.xlsx", "bb", 4.0),
+        ];
+        let all = [0, 1, 2, 3];
+        let of = |rows: &[Obs], at: &[usize], basis: &str| {
+            provenance(&observed(rows), at, basis).unwrap()
+        };
+        let base = of(&rows, &all, "b");
+        let mut values = rows;
+        values[0].3 = 9.0;
+        assert_eq!(of(&values, &all, "b"), base, "values are not read");
+        let mut order = rows;
+        order.swap(0, 1);
+        assert_eq!(of(&order, &all, "b"), base, "the inputs as a set");
+        let mut resent = rows;
+        resent[2].2 = "cc";
+        assert_ne!(of(&resent, &all, "b"), base, "an input's new content");
+        let mut renamed = rows;
+        renamed[1].1 = "c.xlsx";
+        assert_ne!(of(&renamed, &all, "b"), base, "an input's new path");
+        let mut moved = rows;
+        moved[3].0 = "p3";
+        assert_ne!(of(&moved, &all, "b"), base, "another entity range");
+        assert_ne!(of(&rows, &[0, 1, 2], "b"), base, "another row count");
+        assert_ne!(
+            of(&rows, &all, "other"),
+            base,
+            "another build or configuration"
+        );
+        assert!(provenance(&frame(&["p1"], &[None]), &[0], "b").is_none());
     }
 
     /// Parts begin only where the entity changes, and an entity's part does not move
