@@ -297,32 +297,26 @@ impl PreviousParts {
         let Ok(m) = super::read_back::manifest(run_dir) else {
             return PreviousParts::default();
         };
-        let provenance = m
-            .outputs
-            .iter()
-            .map(|(name, table)| {
-                let known = table
-                    .partitions
-                    .iter()
-                    .filter(|p| !p.provenance.is_empty() && !p.digest.is_empty())
-                    .map(|p| (p.provenance.clone(), p.digest.clone()))
-                    .collect();
-                (name.clone(), known)
-            })
-            .collect();
-        let tables = m
-            .outputs
-            .into_iter()
-            .map(|(name, table)| {
-                let parts = table
-                    .partitions
-                    .into_iter()
-                    .filter(|p| !p.digest.is_empty() && inside(&p.path))
-                    .map(|p| (p.digest.clone(), (run_dir.join(&p.path), p)))
-                    .collect();
-                (name, parts)
-            })
-            .collect();
+        let mut tables = HashMap::new();
+        let mut provenance = HashMap::new();
+        for (name, table) in m.outputs {
+            let mut parts = HashMap::new();
+            let mut known = HashMap::new();
+            for p in table
+                .partitions
+                .into_iter()
+                .filter(|p| !p.digest.is_empty())
+            {
+                if !p.provenance.is_empty() {
+                    known.insert(p.provenance.clone(), p.digest.clone());
+                }
+                if inside(&p.path) {
+                    parts.insert(p.digest.clone(), (run_dir.join(&p.path), p));
+                }
+            }
+            provenance.insert(name.clone(), known);
+            tables.insert(name, parts);
+        }
         let grouped = GROUPED
             .iter()
             .filter_map(|name| {
@@ -385,24 +379,13 @@ mod tests {
     /// An observation row: entity, source path, source sha256, value.
     type Obs<'a> = (&'a str, &'a str, &'a str, f64);
 
-    fn observed(rows: &[Obs]) -> DataFrame {
-        let col = |name: &str, f: &dyn Fn(&Obs) -> String| {
-            Column::from(Series::new(
-                name.into(),
-                rows.iter().map(f).collect::<Vec<_>>(),
-            ))
-        };
-        DataFrame::new(
-            rows.len(),
-            vec![
-                col("entity_id", &|r| r.0.to_string()),
-                col("source_path", &|r| r.1.to_string()),
-                col("source_sha256", &|r| r.2.to_string()),
-                Column::from(Series::new(
-                    "value".into(),
-                    rows.iter().map(|r| r.3).collect::<Vec<_>>(),
-                )),
-            ],
+    fn observed<'a>(rows: &[Obs<'a>]) -> DataFrame {
+        let text = |pick: fn(&Obs<'a>) -> &'a str| rows.iter().map(pick).collect::<Vec<_>>();
+        polars::df!(
+            "entity_id" => text(|r| r.0),
+            "source_path" => text(|r| r.1),
+            "source_sha256" => text(|r| r.2),
+            "value" => rows.iter().map(|r| r.3).collect::<Vec<f64>>(),
         )
         .unwrap()
     }
