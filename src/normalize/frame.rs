@@ -165,8 +165,8 @@ const SCOPE_ORD: &str = "__scope_ord";
 const PERIOD_ORD: &str = "__period_ord";
 
 /// Sorts observations by fact key, then place: the published order, and the one
-/// reconcile reads keys in (each key's rows together).
-/// A frame in pieces (a rerun's, `gather`) is gathered from its pieces (`model::take_rows`).
+/// reconcile reads keys in (each key's rows together). A frame in pieces (a rerun's,
+/// `gather`) is gathered from its pieces (`model::take_rows`).
 pub fn sort(df: &DataFrame) -> PolarsResult<DataFrame> {
     let mut sorted = match super::order::sorted_rows(df)? {
         Some(rows) => crate::model::take_rows(df, rows)?,

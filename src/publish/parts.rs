@@ -228,24 +228,17 @@ pub fn provenance(df: &DataFrame, rows: &[usize], basis: &str) -> Option<String>
     let sha = array(df.column("source_sha256").ok()?.str().ok()?)?;
     let entity = array(df.column("entity_id").ok()?.str().ok()?)?;
     let (pv, sv) = (path.views(), sha.views());
+    // An input's rows share their views, mostly: a view pair seen before is skipped
+    // unread, and equal values of other buffers meet in the set of strings.
     let mut seen: HashSet<(u128, u128)> = HashSet::new();
+    let mut inputs: BTreeSet<(Option<&str>, Option<&str>)> = BTreeSet::new();
     let mut last = None;
     for &i in rows {
         let v = (pv.get(i)?.as_u128(), sv.get(i)?.as_u128());
         if last != Some(v) {
-            seen.insert(v);
             last = Some(v);
-        }
-    }
-    // Equal values may have views of other buffers: the strings decide.
-    let mut inputs: BTreeSet<(Option<&str>, Option<&str>)> = BTreeSet::new();
-    let mut done: HashSet<(u128, u128)> = HashSet::new();
-    for &i in rows {
-        let v = (pv[i].as_u128(), sv[i].as_u128());
-        if seen.contains(&v) && done.insert(v) {
-            inputs.insert((path.get(i), sha.get(i)));
-            if done.len() == seen.len() {
-                break;
+            if seen.insert(v) {
+                inputs.insert((path.get(i), sha.get(i)));
             }
         }
     }

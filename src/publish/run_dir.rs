@@ -219,9 +219,9 @@ pub fn prune(out_dir: &Path, keep: usize) {
     let current = current_run(out_dir);
     let runs = list_runs(out_dir);
     let excess = runs.len().saturating_sub(keep);
+    let dir = out_dir.join("runs");
     for r in runs.iter().take(excess) {
         if Some(r) != current.as_ref() {
-            let dir = out_dir.join("runs");
             let old = dir.join(format!("{RETIRED}{r}"));
             if std::fs::rename(dir.join(r), &old).is_err() {
                 let _ = std::fs::remove_dir_all(dir.join(r));
