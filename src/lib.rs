@@ -14,6 +14,7 @@
 //! publish writes the frames as they are. A stage that reads rows reads them in place
 //! ([`model::FactRef`]: strings borrowed from the frame, never copied).
 
+pub mod allocator;
 pub mod check;
 pub mod cli;
 pub mod config;

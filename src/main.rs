@@ -14,19 +14,9 @@ use parkstat::error::{exit, exit_code_of};
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay`: its place in mimalloc v3's `mi_option_t` (libmimalloc-sys names
-/// no constant for it); `purge_delay_is_the_option_we_set` fails if a new mimalloc moves it.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// mimalloc keeps freed memory for a second (its purge delay) before giving it back, the
-/// whole length of a run: peak RSS on the medium bench was about 570 MB with it and 510 MB
-/// with 200 ms, at the same wall time (50 ms and less cost time). A user's
-/// `MIMALLOC_PURGE_DELAY` still decides.
+/// Before any thread starts: see `parkstat::allocator`.
 fn tune_allocator() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: sets one option before any other thread is started.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 200) };
-    }
+    parkstat::allocator::tune();
 }
 
 #[derive(Parser)]
@@ -158,22 +148,28 @@ mod tests {
 
     #[test]
     fn purge_delay_is_the_option_we_set() {
-        // SAFETY: reads and sets options of the linked mimalloc; no allocation races this.
-        let (default, set) = unsafe {
-            let default = libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY);
-            tune_allocator();
-            (
-                default,
-                libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY),
-            )
-        };
+        use parkstat::allocator::MI_OPTION_PURGE_DELAY;
+        // SAFETY: reads and sets options of the linked mimalloc; nothing else in this
+        // test binary sets them.
+        let get = || unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+        let default = get();
+        tune_allocator();
+        let set = get();
+        parkstat::allocator::for_run(true);
+        let parsing = get();
         // 1000 ms is v3's documented default of purge_delay and of no neighbouring option.
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
             assert_eq!(
                 default, 1000,
                 "option {MI_OPTION_PURGE_DELAY} is not purge_delay"
             );
-            assert_eq!(set, 200);
+            assert_eq!((set, parsing), (200, 20));
+        } else {
+            assert_eq!(
+                (set, parsing),
+                (default, default),
+                "the user's setting decides"
+            );
         }
     }
 }

@@ -303,6 +303,8 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     // Refused before anything is created, the output directory included.
     discover::check_paths(p).map_err(|e| paths_error(p, e))?;
     let _lock = RunLock::acquire(&p.out_dir)?;
+    // Before the run's threads start.
+    crate::allocator::for_run(full || !crate::ingest::cache::Cache::present(p));
     let swept = crate::publish::run_dir::sweep(&p.out_dir);
     let t = Instant::now();
     let cache = crate::ingest::cache::Cache::load(p, !full);

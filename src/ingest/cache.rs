@@ -202,6 +202,11 @@ impl Cache {
         cache
     }
 
+    /// Whether the pipeline has a cache to load (whole or not).
+    pub fn present(p: &Pipeline) -> bool {
+        p.out_dir.join("cache").join("index.json").is_file()
+    }
+
     fn read(&self) -> Option<(Index, DataFrame)> {
         let index: Index =
             serde_json::from_slice(&std::fs::read(self.dir.join("index.json")).ok()?).ok()?;
