@@ -33,6 +33,8 @@ pub const USUAL_MS: i64 = 200;
 pub const PARSING_EVERYTHING_MS: i64 = 20;
 
 /// The purge delay in effect, in ms.
+// `c_long` is 32 bits on some targets.
+#[allow(clippy::useless_conversion)]
 pub fn purge_delay() -> i64 {
     // SAFETY: reads one option of the linked mimalloc.
     i64::from(unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) })
