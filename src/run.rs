@@ -439,7 +439,10 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
         Err(_) => Err(anyhow::anyhow!("drawing the park charts failed")),
     }
     .and_then(|h| {
-        std::fs::write(pending.tmp.join("report.html"), h).context("writing report.html")
+        let path = pending.tmp.join("report.html");
+        std::fs::write(&path, h).context("writing report.html")?;
+        crate::publish::run_dir::flush_soon(&path);
+        Ok(())
     });
     if let Err(e) = html {
         manifest

@@ -72,6 +72,7 @@ fn writer(path: &Path, parallel: bool) -> Result<ParquetWriter<BufWriter<File>>>
 
 /// The size and sha256 of a file just written, read back from disk.
 fn written_file(path: &Path) -> Result<(u64, String)> {
+    super::run_dir::flush_soon(path);
     let bytes = std::fs::read(path).with_context(|| format!("reading back {}", path.display()))?;
     Ok((bytes.len() as u64, hex(&Sha256::digest(&bytes))))
 }

@@ -133,6 +133,29 @@ impl PendingRun {
     }
 }
 
+/// Starts flushing a file just written into a pending run to disk, on a thread of its
+/// own, while the run goes on: `publish` then finds most of the run's data on disk and
+/// its own flush (which alone makes the run durable) is quick. The last of a rerun's
+/// steps were this flush, ~12 ms of the medium bench's 57 files.
+pub fn flush_soon(path: &Path) {
+    use std::sync::mpsc::{channel, Sender};
+    use std::sync::{Mutex, OnceLock};
+    static QUEUE: OnceLock<Mutex<Sender<PathBuf>>> = OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = channel::<PathBuf>();
+        std::thread::spawn(move || {
+            for p in rx {
+                // A failure here is found again by `publish`'s flush.
+                let _ = File::open(&p).and_then(|f| f.sync_data());
+            }
+        });
+        Mutex::new(tx)
+    });
+    if let Ok(tx) = queue.lock() {
+        let _ = tx.send(path.to_path_buf());
+    }
+}
+
 /// Flushes every file under `dir` to disk, the partitions' files under their `year=`
 /// folders included, then the folders themselves: only then may a rename make the
 /// run visible, or a power cut could leave `current` pointing at empty files.
