@@ -50,7 +50,8 @@ pub fn sound(df: &DataFrame) -> bool {
             })
     };
     // In parallel: on a rerun this is most of the cache's load after decoding.
-    let names: [(&str, fn(Option<&str>) -> bool); 3] = [
+    type Known = fn(Option<&str>) -> bool;
+    let names: [(&str, Known); 3] = [
         ("scope", |v| Scope::parse(v).is_ok()),
         ("period_kind", |v| PeriodKind::parse(v).is_ok()),
         ("source_kind", |v| SourceKind::parse(v).is_ok()),

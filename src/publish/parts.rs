@@ -287,12 +287,20 @@ impl PreviousParts {
     /// Reads the parts `run.json` of `run_dir` lists; a run without them (an older
     /// version, a manifest that cannot be read) offers none.
     pub fn read(run_dir: &Path) -> PreviousParts {
-        let Ok(m) = super::read_back::manifest(run_dir) else {
+        let Ok(outputs) = super::read_back::outputs(run_dir) else {
             return PreviousParts::default();
         };
+        let grouped = GROUPED
+            .iter()
+            .filter_map(|name| {
+                let recorded = outputs.get(*name).cloned();
+                let stored = super::read_back::stored_table_recorded(run_dir, name, recorded);
+                Some((name.to_string(), stored.ok()?))
+            })
+            .collect();
         let mut tables = HashMap::new();
         let mut provenance = HashMap::new();
-        for (name, table) in m.outputs {
+        for (name, table) in outputs {
             let mut parts = HashMap::new();
             let mut known = HashMap::new();
             for p in table
@@ -310,13 +318,6 @@ impl PreviousParts {
             provenance.insert(name.clone(), known);
             tables.insert(name, parts);
         }
-        let grouped = GROUPED
-            .iter()
-            .filter_map(|name| {
-                let stored = super::read_back::stored_table(run_dir, name).ok()?;
-                Some((name.to_string(), stored))
-            })
-            .collect();
         PreviousParts {
             tables,
             provenance,
