@@ -163,7 +163,7 @@ mod tests {
                 default, 1000,
                 "option {MI_OPTION_PURGE_DELAY} is not purge_delay"
             );
-            assert_eq!((set, parsing), (200, 20));
+            assert_eq!((set, parsing), (500, 20));
         } else {
             assert_eq!(
                 (set, parsing),
