@@ -171,9 +171,15 @@ const PERIOD_ORD: &str = "__period_ord";
 
 /// Sorts observations by fact key, then place: the published order, and the one
 /// reconcile reads keys in (each key's rows together). A frame in pieces (a rerun's,
-/// `gather`) is gathered from its pieces (`model::take_rows`).
+/// `gather`) is gathered from its pieces (`pieces::take`, else `model::take_rows`).
 pub fn sort(df: &DataFrame) -> PolarsResult<DataFrame> {
     let mut sorted = match super::order::sorted_rows(df)? {
+        Some(rows) if df.columns().iter().any(|c| c.n_chunks() > 1) => {
+            match super::pieces::take(df, &rows)? {
+                Some(sorted) => sorted,
+                None => crate::model::take_rows(df, rows)?,
+            }
+        }
         Some(rows) => crate::model::take_rows(df, rows)?,
         None => sort_by_columns(&crate::model::one_chunk(df))?,
     };

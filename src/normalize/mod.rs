@@ -8,4 +8,5 @@ pub mod label;
 pub mod number;
 pub mod order;
 pub mod period;
+pub mod pieces;
 pub mod unit;
