@@ -340,10 +340,9 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     let t = Instant::now();
     let observations_written = c.observations_written.take();
     let facts_written = c.facts_written.take();
-    // While the tables are written, the facts are read in place once and the park
-    // charts of the report drawn.
-    // The report's rows of both tables, side by side: one after the other they kept a
-    // core idle before the tables could start.
+    // The report's rows of both tables, read side by side (one after the other they
+    // kept a core idle before the tables could start); the park charts are drawn from
+    // them while the tables are written.
     let (report_facts, report_monthly) = rayon::join(
         || crate::report::facts_read(&c.tables.facts),
         || {

@@ -184,7 +184,7 @@ impl Cache {
             .chain(std::iter::once(hex(&base.clone().finalize())))
             .collect();
         let mut cache = Cache {
-            dir: p.out_dir.join("cache"),
+            dir: dir_of(p),
             source_config,
             index: Index::default(),
             frame: None,
@@ -204,12 +204,12 @@ impl Cache {
 
     /// Whether the pipeline has a cache to load (whole or not).
     pub fn present(p: &Pipeline) -> bool {
-        p.out_dir.join("cache").join("index.json").is_file()
+        dir_of(p).join(INDEX).is_file()
     }
 
     fn read(&self) -> Option<(Index, DataFrame)> {
         let index: Index =
-            serde_json::from_slice(&std::fs::read(self.dir.join("index.json")).ok()?).ok()?;
+            serde_json::from_slice(&std::fs::read(self.dir.join(INDEX)).ok()?).ok()?;
         if index.parser != PARSER_HASH || index.segments.is_empty() {
             return None;
         }
@@ -508,11 +508,19 @@ fn entry(r: &FileResult, segment: usize, offset: usize, len: usize) -> Entry {
     }
 }
 
+/// The cache's folder under the pipeline's output.
+fn dir_of(p: &Pipeline) -> PathBuf {
+    p.out_dir.join("cache")
+}
+
+/// The index of the cache's segments and entries, in its folder.
+const INDEX: &str = "index.json";
+
 /// Replaces `index.json` by rename: a reader sees the old index or the new one.
 fn write_index(dir: &std::path::Path, index: &Index) -> Option<()> {
     let tmp = dir.join("index.json.tmp");
     std::fs::write(&tmp, serde_json::to_vec(index).ok()?).ok()?;
-    std::fs::rename(&tmp, dir.join("index.json")).ok()
+    std::fs::rename(&tmp, dir.join(INDEX)).ok()
 }
 
 /// Where each segment starts in the stacked frame.
@@ -546,7 +554,7 @@ fn write(dir: PathBuf, mut index: Index, mut df: DataFrame) -> Option<()> {
     write_index(&dir, &index)?;
     for e in std::fs::read_dir(&dir).ok()?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if name != "index.json" && !index.segments.iter().any(|s| s.file == name) {
+        if name != INDEX && !index.segments.iter().any(|s| s.file == name) {
             let _ = std::fs::remove_file(e.path());
         }
     }

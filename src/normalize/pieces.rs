@@ -64,6 +64,8 @@ pub fn take(df: &DataFrame, rows: &[IdxSize]) -> PolarsResult<Option<DataFrame>>
         return Ok(None);
     }
     let local = IdxCa::from_vec("row".into(), local);
+    // For a column gathered whole (joined, then gathered).
+    let all = IdxCa::from_vec("row".into(), rows.to_vec());
     let others = IdxCa::from_vec("row".into(), others);
     let columns = df
         .columns()
@@ -71,7 +73,6 @@ pub fn take(df: &DataFrame, rows: &[IdxSize]) -> PolarsResult<Option<DataFrame>>
         .map(|c| {
             let s = c.as_materialized_series();
             if lens(c) != layout {
-                let all = IdxCa::from_vec("row".into(), rows.to_vec());
                 return Ok(s.rechunk().take(&all)?.into_column());
             }
             let taken = s.slice(start as i64, len).take(&local)?;
@@ -82,10 +83,7 @@ pub fn take(df: &DataFrame, rows: &[IdxSize]) -> PolarsResult<Option<DataFrame>>
             match patched(taken, &few, &at)? {
                 Some(s) => Ok(s.into_column()),
                 // Buffers shared or a type not handled here: joined, then gathered.
-                None => {
-                    let all = IdxCa::from_vec("row".into(), rows.to_vec());
-                    Ok(s.rechunk().take(&all)?.into_column())
-                }
+                None => Ok(s.rechunk().take(&all)?.into_column()),
             }
         })
         .collect::<PolarsResult<Vec<Column>>>()?;

@@ -294,7 +294,7 @@ impl PreviousParts {
             .iter()
             .filter_map(|name| {
                 let recorded = outputs.get(*name).cloned();
-                let stored = super::read_back::stored_table_recorded(run_dir, name, recorded);
+                let stored = super::read_back::stored_table(run_dir, name, recorded);
                 Some((name.to_string(), stored.ok()?))
             })
             .collect();

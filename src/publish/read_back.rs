@@ -137,17 +137,14 @@ pub struct StoredTable {
 /// Reads the facts of `run_dir`. Its groups' digests are kept only while the file still
 /// has the sha256 its run recorded: the groups a comparison skips are trusted unread.
 pub fn stored_facts(run_dir: &Path) -> Result<StoredTable> {
-    stored_table(run_dir, crate::model::Fact::NAME)
+    let name = crate::model::Fact::NAME;
+    let recorded = outputs(run_dir).ok().and_then(|mut o| o.remove(name));
+    stored_table(run_dir, name, recorded)
 }
 
-/// Reads table `name` of `run_dir`, as `stored_facts` reads the facts.
-pub fn stored_table(run_dir: &Path, name: &str) -> Result<StoredTable> {
-    let file = outputs(run_dir).ok().and_then(|mut o| o.remove(name));
-    stored_table_recorded(run_dir, name, file)
-}
-
-/// [`stored_table`] with what its run recorded of the table (`outputs`), when read.
-pub fn stored_table_recorded(
+/// Reads table `name` of `run_dir` as `stored_facts` reads the facts, with what its run
+/// recorded of it (`outputs`), when that could be read.
+pub fn stored_table(
     run_dir: &Path,
     name: &str,
     file: Option<super::parquet::TableFile>,
