@@ -123,9 +123,13 @@ pub fn compute(
 
     let t = Instant::now();
     let results = ingest::ingest_all(p, &found.inputs, progress, cache.as_ref());
-    let gathered =
-        crate::normalize::frame::gather(&results, cache.as_ref().and_then(|c| c.frame()))
-            .context("joining the inputs' observations")?;
+    let (gathered, spans) = crate::normalize::frame::gather_with_spans(
+        &results,
+        cache.as_ref().and_then(|c| c.frame()),
+    )
+    .context("joining the inputs' observations")?;
+    // The sort gathers the cached rows from it (its columns shared, not copied).
+    let cached_frame = cache.as_ref().and_then(|c| c.frame()).cloned();
     let mut cache_write = None;
     if let Some(c) = cache {
         let t = Instant::now();
@@ -160,9 +164,16 @@ pub fn compute(
         });
         tables.rejects.extend(r.output.rejects);
     }
+    let base = cached_frame
+        .as_ref()
+        .map(|frame| crate::normalize::pieces::Base {
+            frame,
+            spans: &spans,
+        });
     tables.observations =
-        crate::normalize::frame::sort(&gathered).context("sorting the observations")?;
+        crate::normalize::frame::sort_from(&gathered, base).context("sorting the observations")?;
     drop(gathered);
+    drop(cached_frame);
     tables.rejects.sort_by(|a, b| {
         (&a.source_path, &a.locator, &a.reason).cmp(&(&b.source_path, &b.locator, &b.reason))
     });

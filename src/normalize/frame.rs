@@ -6,6 +6,7 @@ use polars::prelude::{
     Column, DataFrame, NamedFrom, PolarsResult, Schema, Series, SortMultipleOptions,
 };
 
+use super::pieces::{Base, Span};
 use crate::ingest::{FileResult, Framed};
 use crate::model::{Observation, PeriodKind, Scope, SourceKind, Table};
 
@@ -111,6 +112,14 @@ pub fn join_run(results: &mut [FileResult]) {
 /// The rows of every result, in their order, with tolerance and modification time.
 /// `cached` is the frame that the results' `cached_rows` index.
 pub fn gather(results: &[FileResult], cached: Option<&DataFrame>) -> PolarsResult<DataFrame> {
+    Ok(gather_with_spans(results, cached)?.0)
+}
+
+/// `gather`, and where the cached rows lie in `cached` (for `sort_from`).
+pub fn gather_with_spans(
+    results: &[FileResult],
+    cached: Option<&DataFrame>,
+) -> PolarsResult<(DataFrame, Vec<Span>)> {
     enum Piece<'a> {
         Old(usize, usize),
         Run(&'a DataFrame, usize, usize),
@@ -145,6 +154,18 @@ pub fn gather(results: &[FileResult], cached: Option<&DataFrame>) -> PolarsResul
             Piece::New(rows) => fresh(rows),
         })
         .collect::<PolarsResult<Vec<_>>>()?;
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for (piece, part) in pieces.iter().zip(&parts) {
+        if let Piece::Old(from, _) = piece {
+            spans.push(Span {
+                at,
+                from: *from,
+                len: part.height(),
+            });
+        }
+        at += part.height();
+    }
     // A few pieces (a rerun's slices of the cache's frame and its parsed inputs) stay
     // pieces: `sort` gathers them once. Many (a full run's runs of inputs) are joined
     // (`model::concat`): the cache is written from the joined frame, where polars'
@@ -162,7 +183,7 @@ pub fn gather(results: &[FileResult], cached: Option<&DataFrame>) -> PolarsResul
         .flat_map(|r| std::iter::repeat_n(r.mtime, r.rows()))
         .collect();
     df.with_column(Column::from(Series::new(MTIME.into(), mtime)))?;
-    Ok(df)
+    Ok((df, spans))
 }
 
 /// Hidden columns that order scope and period kind as their enums do (`park` before `city`).
@@ -173,9 +194,14 @@ const PERIOD_ORD: &str = "__period_ord";
 /// reconcile reads keys in (each key's rows together). A frame in pieces (a rerun's,
 /// `gather`) is gathered from its pieces (`pieces::take`, else `model::take_rows`).
 pub fn sort(df: &DataFrame) -> PolarsResult<DataFrame> {
+    sort_from(df, None)
+}
+
+/// `sort` of a frame in pieces, most of them slices of `base`'s frame.
+pub fn sort_from(df: &DataFrame, base: Option<Base>) -> PolarsResult<DataFrame> {
     let mut sorted = match super::order::sorted_rows(df)? {
         Some(rows) if df.columns().iter().any(|c| c.n_chunks() > 1) => {
-            match super::pieces::take(df, &rows)? {
+            match super::pieces::take(df, &rows, base.as_ref())? {
                 Some(sorted) => sorted,
                 None => crate::model::take_rows(df, rows)?,
             }

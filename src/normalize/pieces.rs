@@ -20,23 +20,51 @@ use rayon::prelude::*;
 /// At most this share of the rows may come from pieces other than the largest.
 const FEW: usize = 16;
 
+/// Rows `at..at + len` of a frame are rows `from..from + len` of another it was
+/// stacked from (a rerun's cached inputs, slices of the cache's frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub at: usize,
+    pub from: usize,
+    pub len: usize,
+}
+
+/// The frame most of a frame's rows were sliced from, and where each slice lies in it
+/// (spans in the order of `at`). A changed input in the middle of a rerun leaves the
+/// cache's rows in two slices of about half each, neither of them most of the rows:
+/// gathered from the cache's frame itself, they are one piece again.
+pub struct Base<'a> {
+    pub frame: &'a DataFrame,
+    pub spans: &'a [Span],
+}
+
+fn lens(c: &Column) -> Vec<usize> {
+    c.as_materialized_series()
+        .chunks()
+        .iter()
+        .map(|a| a.len())
+        .collect()
+}
+
 /// The rows `rows` (indices into the whole frame) of `df`, one chunk per column: what
-/// `df.take` gives from the frame joined. None when the pieces do not suit (more than a
-/// sixteenth of the rows outside the largest piece of the first column).
-pub fn take(df: &DataFrame, rows: &[IdxSize]) -> PolarsResult<Option<DataFrame>> {
-    let lens = |c: &Column| -> Vec<usize> {
-        c.as_materialized_series()
-            .chunks()
-            .iter()
-            .map(|a| a.len())
-            .collect()
-    };
-    let Some(first) = df.columns().first() else {
+/// `df.take` gives from the frame joined. Polars gathers from one chunk, the largest of
+/// `base`'s frame (when given) or of `df`; None when more than a sixteenth of the rows
+/// are elsewhere.
+pub fn take(
+    df: &DataFrame,
+    rows: &[IdxSize],
+    base: Option<&Base>,
+) -> PolarsResult<Option<DataFrame>> {
+    if df.width() == 0 {
+        return Ok(None);
+    }
+    // The source's layout (a column of its own, such as the modification times the
+    // gather adds in one chunk, is gathered whole).
+    let source = base.map_or(df, |b| b.frame);
+    let Some(source_first) = source.columns().first() else {
         return Ok(None);
     };
-    // The pieces' layout (a column of its own, such as the modification times the
-    // gather adds in one chunk, is gathered whole).
-    let layout = lens(first);
+    let layout = lens(source_first);
     let Some((main, &len)) = layout.iter().enumerate().max_by_key(|(_, l)| **l) else {
         return Ok(None);
     };
@@ -45,13 +73,24 @@ pub fn take(df: &DataFrame, rows: &[IdxSize]) -> PolarsResult<Option<DataFrame>>
     if len == 0 || n - n.min(len) > n / FEW {
         return Ok(None);
     }
-    // Each row's place in the largest piece; a row of another piece takes its first
-    // row's place there, and is written in after.
+    // A row's place in the source's frame.
+    let in_source = |r: usize| -> Option<usize> {
+        let Some(b) = base else {
+            return Some(r);
+        };
+        let s = b.spans[..b.spans.partition_point(|s| s.at <= r)].last()?;
+        (r < s.at + s.len).then(|| s.from + (r - s.at))
+    };
+    // Each row's place in the source's largest chunk; a row found elsewhere takes its
+    // first row's place there, and is written in after.
     let mut local = Vec::with_capacity(n);
     let mut at: Vec<usize> = Vec::new();
     let mut others: Vec<IdxSize> = Vec::new();
     for (i, &r) in rows.iter().enumerate() {
-        match (r as usize).checked_sub(start).filter(|l| *l < len) {
+        match in_source(r as usize)
+            .and_then(|s| s.checked_sub(start))
+            .filter(|l| *l < len)
+        {
             Some(l) => local.push(l as IdxSize),
             None => {
                 local.push(0);
@@ -72,10 +111,17 @@ pub fn take(df: &DataFrame, rows: &[IdxSize]) -> PolarsResult<Option<DataFrame>>
         .par_iter()
         .map(|c| {
             let s = c.as_materialized_series();
-            if lens(c) != layout {
+            let from = match base {
+                None => Some(c),
+                Some(b) => b.frame.column(c.name()).ok(),
+            };
+            let Some(from) = from.filter(|f| f.dtype() == c.dtype() && lens(f) == layout) else {
                 return Ok(s.rechunk().take(&all)?.into_column());
-            }
-            let taken = s.slice(start as i64, len).take(&local)?;
+            };
+            let taken = from
+                .as_materialized_series()
+                .slice(start as i64, len)
+                .take(&local)?;
             if at.is_empty() {
                 return Ok(taken.into_column());
             }
@@ -277,7 +323,7 @@ mod tests {
             let want = crate::model::one_chunk(&pieces)
                 .take(&IdxCa::from_vec("r".into(), rows.clone()))
                 .unwrap();
-            if let Some(got) = take(&pieces, &rows).unwrap() {
+            if let Some(got) = take(&pieces, &rows, None).unwrap() {
                 prop_assert!(got.equals_missing(&want), "{got}\n{want}");
                 prop_assert_eq!(got.schema(), want.schema());
                 for c in got.columns() {
@@ -285,6 +331,97 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The cache's frame, a stale input's rows cut out of its middle and the parsed rows
+    /// put in their place: gathered from the cache's frame by the spans.
+    fn around_a_changed_input(
+        cached: &[Row],
+        parsed: &[Row],
+        cut: usize,
+        stale: usize,
+    ) -> (DataFrame, DataFrame, Vec<Span>) {
+        let old = frame(cached);
+        let rest = cut + stale;
+        let mut df = old.slice(0, cut);
+        df.vstack_mut(&frame(parsed)).unwrap();
+        df.vstack_mut(&old.slice(rest as i64, cached.len() - rest))
+            .unwrap();
+        let spans = vec![
+            Span {
+                at: 0,
+                from: 0,
+                len: cut,
+            },
+            Span {
+                at: cut + parsed.len(),
+                from: rest,
+                len: cached.len() - rest,
+            },
+        ];
+        (old, df, spans)
+    }
+
+    proptest! {
+        /// A changed input anywhere among the cached ones: the rows gathered through
+        /// the cache's frame are those polars' gather gives from the frame joined.
+        #[test]
+        fn pieces_gather_through_the_base_as_the_joined_frame_does(
+            a in proptest::collection::vec(row(), 40..120),
+            b in proptest::collection::vec(row(), 0..3),
+            cut in any::<prop::sample::Index>(),
+            stale in 0usize..4,
+            picks in proptest::collection::vec(any::<prop::sample::Index>(), 1..200),
+        ) {
+            let cut = cut.index(a.len() - 3);
+            let (old, df, spans) = around_a_changed_input(&a, &b, cut, stale);
+            let rows: Vec<IdxSize> =
+                picks.iter().map(|p| p.index(df.height()) as IdxSize).collect();
+            let want = crate::model::one_chunk(&df)
+                .take(&IdxCa::from_vec("r".into(), rows.clone()))
+                .unwrap();
+            let base = Base { frame: &old, spans: &spans };
+            if let Some(got) = take(&df, &rows, Some(&base)).unwrap() {
+                prop_assert!(got.equals_missing(&want), "{got}\n{want}");
+                prop_assert_eq!(got.schema(), want.schema());
+                for c in got.columns() {
+                    prop_assert_eq!(c.n_chunks(), 1);
+                }
+            }
+        }
+    }
+
+    /// Rows parsed again in the middle of the cache's: without the base no piece holds
+    /// most rows; with it the gather is one piece and the parsed rows written in.
+    #[test]
+    fn a_changed_input_in_the_middle_is_gathered_through_the_base() {
+        let row = |i: i32| -> Row {
+            (
+                Some(format!("a long value number {i}")),
+                Some(f64::from(i)),
+                Some(i),
+                i as u8,
+                Some(i % 3 == 0),
+                i64::from(i),
+            )
+        };
+        let cached: Vec<Row> = (0..100).map(row).collect();
+        let parsed = vec![row(-1), (None, None, None, 7, None, -2)];
+        let (old, df, spans) = around_a_changed_input(&cached, &parsed, 48, 3);
+        let rows: Vec<IdxSize> = (0..df.height() as IdxSize).rev().collect();
+        assert!(take(&df, &rows, None).unwrap().is_none(), "two halves");
+        let base = Base {
+            frame: &old,
+            spans: &spans,
+        };
+        let got = take(&df, &rows, Some(&base)).unwrap().expect("one piece");
+        let want = crate::model::one_chunk(&df)
+            .take(&IdxCa::from_vec("r".into(), rows))
+            .unwrap();
+        assert!(got.equals_missing(&want), "{got}\n{want}");
+        let s = got.column("s").unwrap().str().unwrap();
+        assert_eq!(s.get(df.height() - 49), Some("a long value number -1"));
+        assert_eq!(s.get(df.height() - 50), None);
     }
 
     /// The rows of a small piece, long strings and nulls among them, are written in.
@@ -317,7 +454,7 @@ mod tests {
         pieces.vstack_mut(&frame(&small)).unwrap();
         let mut rows: Vec<IdxSize> = vec![65, 3, 64, 0, 63, 65];
         rows.extend((4..60).rev());
-        let got = take(&pieces, &rows)
+        let got = take(&pieces, &rows, None)
             .unwrap()
             .expect("three rows of 62 are few");
         let want = crate::model::one_chunk(&pieces)
