@@ -300,10 +300,14 @@ impl Cache {
             return None;
         }
         // Rows of another input mean an index that does not fit its file.
-        let part = frame.slice(start as i64, e.len);
-        let hashes = part.column("source_sha256").ok()?.str().ok()?;
-        let paths = part.column("source_path").ok()?.str().ok()?;
-        if !hashes.iter().all(|h| h == Some(sha256)) || !paths.iter().all(|p| p == Some(rel)) {
+        let holds = |name: &str, want: &str| {
+            frame
+                .column(name)
+                .ok()
+                .and_then(|c| c.str().ok())
+                .is_some_and(|ca| all_equal(&ca.slice(start as i64, e.len), want))
+        };
+        if !holds("source_sha256", sha256) || !holds("source_path", rel) {
             return None;
         }
         Some(Hit {
@@ -486,6 +490,29 @@ impl Cache {
     }
 }
 
+/// Whether every row of `ca` is `want` (none null). An input's rows mostly share one
+/// view (the decoded dictionary's value): a view equal to one already matched is the
+/// same bytes, so the bytes of a 64-character hash are compared once, not per row.
+fn all_equal(ca: &polars::prelude::StringChunked, want: &str) -> bool {
+    use polars_arrow::array::Array;
+    ca.downcast_iter().all(|arr| {
+        if arr.null_count() > 0 {
+            return false;
+        }
+        let mut matched: Option<u128> = None;
+        arr.views().iter().enumerate().all(|(i, v)| {
+            if matched == Some(v.as_u128()) {
+                return true;
+            }
+            let same = arr.value(i) == want;
+            if same {
+                matched = Some(v.as_u128());
+            }
+            same
+        })
+    })
+}
+
 /// Which of a run's rows go into the segment a store writes.
 enum Rows {
     All,
@@ -564,6 +591,35 @@ fn write(dir: PathBuf, mut index: Index, mut df: DataFrame) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows match by their bytes whether or not they share a view: long and inline
+    /// values, a value differing only past the inline prefix, and a null.
+    #[test]
+    fn rows_of_an_input_are_checked_by_value() {
+        use polars::prelude::*;
+        let hash = "ab".repeat(32);
+        let other = format!("{}cd", &hash[..62]);
+        let ca = |v: Vec<Option<&str>>| StringChunked::new("h".into(), v);
+        // Separate values: equal bytes at different offsets of the buffer.
+        assert!(all_equal(&ca(vec![Some(&hash); 5]), &hash));
+        assert!(all_equal(&ca(vec![Some("a.csv"); 3]), "a.csv"));
+        assert!(all_equal(&ca(vec![]), &hash));
+        assert!(!all_equal(
+            &ca(vec![Some(&hash), Some(&other), Some(&hash)]),
+            &hash
+        ));
+        assert!(!all_equal(&ca(vec![Some(&hash), None]), &hash));
+        assert!(!all_equal(&ca(vec![Some("a.csv"), Some("b.csv")]), "a.csv"));
+        // One view shared by every row, as a decoded dictionary gives.
+        let one = ca(vec![Some(hash.as_str())]);
+        let shared = one.take(&IdxCa::from_vec("i".into(), vec![0; 4])).unwrap();
+        assert!(all_equal(&shared, &hash));
+        assert!(!all_equal(&shared, &other));
+        // Chunks: every chunk's rows are checked.
+        let mut two = ca(vec![Some(&hash), Some(&hash)]);
+        two.append(&ca(vec![Some(&other)])).unwrap();
+        assert!(!all_equal(&two, &hash));
+    }
 
     /// A file's recorded metadata vouches for its content only while every field is the
     /// same and only if the file was settled (not written within `RACY_NS`) when recorded.
