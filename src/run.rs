@@ -456,7 +456,7 @@ pub fn run(p: &Pipeline, progress: &Progress, full: bool) -> Result<RunSummary> 
     }
     .and_then(|h| {
         let path = pending.tmp.join("report.html");
-        std::fs::write(&path, h).context("writing report.html")?;
+        h.write(&path).context("writing report.html")?;
         crate::publish::run_dir::flush_soon(&path);
         Ok(())
     });

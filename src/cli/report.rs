@@ -14,7 +14,8 @@ pub fn execute(pipeline: &Path, run: Option<&str>) -> Result<i32> {
     let html = crate::report::render_run(&p, &dir)?;
     let path = dir.join("report.html");
     let tmp = dir.join(".report.html.tmp");
-    std::fs::write(&tmp, html).with_context(|| format!("writing {}", tmp.display()))?;
+    html.write(&tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
     println!("{}", path.display());
     Ok(exit::OK)
