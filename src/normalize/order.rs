@@ -165,39 +165,32 @@ pub fn sorted_rows(df: &DataFrame) -> PolarsResult<Option<Vec<IdxSize>>> {
     if df.height() == 0 {
         return Ok(Some(Vec::new()));
     }
-    // The key's columns in key order, coded side by side (one after another they kept
-    // a core idle for ~12 ms of a rerun).
-    let coded: Vec<PolarsResult<Option<Field>>> = (0..9)
-        .into_par_iter()
-        .map(|k| match k {
-            0 => Field::strings(df, "entity_id").map(Some),
-            1 => Field::ordinals(df, "scope", |v| Scope::parse(v).map(|s| s as u8)).map(Some),
-            2 => Field::strings(df, "indicator").map(Some),
-            3 => Ok(Field::numbers(&num_arrays::<Int32Type>(df, "year")?)),
-            4 => Field::ordinals(df, "period_kind", |v| PeriodKind::parse(v).map(|p| p as u8))
-                .map(Some),
-            5 => Ok(Field::numbers(&num_arrays::<UInt8Type>(df, "month_from")?)),
-            6 => Ok(Field::numbers(&num_arrays::<UInt8Type>(df, "month_to")?)),
-            7 => Field::strings(df, "qualifier").map(Some),
-            _ => Field::strings(df, "source_path").map(Some),
-        })
-        .collect();
-    let mut fields = Vec::with_capacity(coded.len());
-    for f in coded {
-        match f? {
-            Some(f) => fields.push(f),
-            // A numeric column spanning more than a `u32`.
-            None => return Ok(None),
-        }
-    }
-    let widths: Vec<u32> = fields.iter().map(Field::bits).collect();
+    let (Some(year), Some(month_from), Some(month_to)) = (
+        Field::numbers(&num_arrays::<Int32Type>(df, "year")?),
+        Field::numbers(&num_arrays::<UInt8Type>(df, "month_from")?),
+        Field::numbers(&num_arrays::<UInt8Type>(df, "month_to")?),
+    ) else {
+        return Ok(None);
+    };
+    let fields = [
+        Field::strings(df, "entity_id")?,
+        Field::ordinals(df, "scope", |v| Scope::parse(v).map(|s| s as u8))?,
+        Field::strings(df, "indicator")?,
+        year,
+        Field::ordinals(df, "period_kind", |v| PeriodKind::parse(v).map(|p| p as u8))?,
+        month_from,
+        month_to,
+        Field::strings(df, "qualifier")?,
+        Field::strings(df, "source_path")?,
+    ];
+    let widths = fields.each_ref().map(Field::bits);
     if widths.iter().sum::<u32>() > 128 {
         return Ok(None);
     }
     let key = |i: usize| {
         fields
             .iter()
-            .zip(&widths)
+            .zip(widths)
             .fold(0u128, |k, (f, w)| (k << w) | u128::from(f.values[i]))
     };
     let n = df.height();
